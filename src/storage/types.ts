@@ -1,0 +1,95 @@
+// Storage contracts (DESIGN.md): StorageBackend is byte-level with etcd semantics — one global,
+// increasing revision; every write gets a new revision; compare-and-swap on modRevision; watch from
+// a revision. Store<T> is the typed layer on top (resourceVersion = modRevision).
+import { KpkiError } from "../base/index.ts";
+import type { ApiObject } from "../api/index.ts";
+
+export type StorageErrorCode =
+  | "exists" // create of a key that exists
+  | "not-found" // update/delete of a missing key
+  | "conflict" // expected revision differs
+  | "compacted" // watch/list from a revision older than the oldest kept (→ 410 Gone)
+  | "unavailable" // backend down / timeout (→ 503)
+  | "corrupt"; // stored bytes do not decode
+
+export class StorageError extends KpkiError<StorageErrorCode> {}
+
+export interface KeyValue {
+  readonly key: string;
+  readonly value: Uint8Array;
+  readonly createRevision: number;
+  readonly modRevision: number;
+}
+
+export type BackendEvent =
+  | { readonly type: "put"; readonly kv: KeyValue; readonly prev?: KeyValue }
+  | { readonly type: "delete"; readonly key: string; readonly revision: number; readonly prev?: KeyValue };
+
+export interface ListOptions {
+  /** Only keys strictly greater than this (pagination). */
+  readonly startAfter?: string;
+  readonly limit?: number;
+}
+
+export interface ListResult {
+  readonly items: readonly KeyValue[];
+  /** The store revision the list was read at. */
+  readonly revision: number;
+  /** True when `limit` cut the result. */
+  readonly more: boolean;
+}
+
+export interface StorageBackend {
+  get(key: string): Promise<KeyValue | undefined>;
+  /** Keys with `prefix`, in key order. */
+  list(prefix: string, options?: ListOptions): Promise<ListResult>;
+  /** Throws StorageError "exists". */
+  create(key: string, value: Uint8Array): Promise<KeyValue>;
+  /** Compare-and-swap: throws "not-found", or "conflict" when modRevision ≠ expectedRevision. */
+  update(key: string, value: Uint8Array, expectedRevision: number): Promise<KeyValue>;
+  /** Returns the deleted pair; throws "not-found", or "conflict" when expectedRevision is given and differs. */
+  delete(key: string, expectedRevision?: number): Promise<KeyValue>;
+  /** Events for keys with `prefix` with revision > afterRevision, in revision order, until `signal` aborts.
+   *  Throws (or the iterator throws) StorageError "compacted" when afterRevision is older than history kept. */
+  watch(prefix: string, afterRevision: number, signal: AbortSignal): AsyncIterable<BackendEvent>;
+  currentRevision(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+
+export interface WatchEvent<T extends ApiObject = ApiObject> {
+  readonly type: WatchEventType;
+  readonly object: T;
+}
+
+export interface StoreListOptions {
+  readonly namespace?: string;
+  readonly limit?: number;
+  /** Opaque continue token from a previous page. */
+  readonly continue?: string;
+  /** Keep only matching objects (label/field selectors are applied by the caller's predicate). */
+  readonly filter?: (obj: ApiObject) => boolean;
+}
+
+export interface StoreList<T extends ApiObject> {
+  readonly items: readonly T[];
+  readonly resourceVersion: string;
+  readonly continue?: string;
+  readonly remainingItemCount?: number;
+}
+
+/** Typed storage for one resource (one key prefix). resourceVersion is the backend's revision. */
+export interface Store<T extends ApiObject = ApiObject> {
+  get(namespace: string, name: string): Promise<T | undefined>;
+  list(options?: StoreListOptions): Promise<StoreList<T>>;
+  /** Sets resourceVersion; throws StorageError "exists". */
+  create(obj: T): Promise<T>;
+  /** CAS on obj.metadata.resourceVersion; throws "conflict" / "not-found". */
+  update(obj: T): Promise<T>;
+  /** Read-modify-write with retry on conflict; `mutate` returns the new object or undefined for no change. */
+  guaranteedUpdate(namespace: string, name: string, mutate: (current: T) => T | undefined | Promise<T | undefined>): Promise<T>;
+  delete(namespace: string, name: string, expectedResourceVersion?: string): Promise<T>;
+  /** Events after resourceVersion (""/"0" = current state as ADDED first, then changes). */
+  watch(options: { namespace?: string; resourceVersion?: string; signal: AbortSignal }): AsyncIterable<WatchEvent<T>>;
+}
