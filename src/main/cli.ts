@@ -1,0 +1,2 @@
+// Placeholder entry point until cli/ lands.
+process.stdout.write("kpki\n");
