@@ -1,2 +1,18 @@
-// Placeholder entry point until cli/ lands.
-process.stdout.write("kpki\n");
+// Composition root of the `kpki` command (bundled by scripts/build.mjs into dist/kpki.mjs, run by
+// bin/kpki). The cli/ table holds the provisioning commands; commands implemented in main/ (they
+// may import every module, e.g. the API server) are registered here, each loaded lazily.
+import { nodeIo, runCli } from "../cli/index.ts";
+import type { CommandEntry } from "../cli/index.ts";
+
+// ─── MAIN_COMMANDS: commands implemented in src/main/ ───────────────────────────────────────────
+// Add entries like
+//   { name: "serve", summary: "run the API server", load: () => import("./serve.ts") },
+//   { name: "certs ledger", summary: "…", load: () => import("./certs-ledger.ts") },
+// A two-word name ("certs ledger") takes precedence over the one-word cli command ("certs").
+// Each module exports `command: Command` (cli/io.ts).
+export const MAIN_COMMANDS: readonly CommandEntry[] = [];
+// ────────────────────────────────────────────────────────────────────────────────────────────────
+
+const code = await runCli(process.argv.slice(2), nodeIo(), MAIN_COMMANDS);
+// Let pending stdout writes flush (a pipe into cfssljson) before exiting.
+process.exitCode = code;

@@ -10,7 +10,8 @@ export type StorageErrorCode =
   | "conflict" // expected revision differs
   | "compacted" // watch/list from a revision older than the oldest kept (→ 410 Gone)
   | "unavailable" // backend down / timeout (→ 503)
-  | "corrupt"; // stored bytes do not decode
+  | "corrupt" // stored bytes do not decode
+  | "invalid"; // a malformed resourceVersion or continue token from the client (→ 400)
 
 export class StorageError extends KpkiError<StorageErrorCode> {}
 
@@ -29,6 +30,10 @@ export interface ListOptions {
   /** Only keys strictly greater than this (pagination). */
   readonly startAfter?: string;
   readonly limit?: number;
+  /** Read the keys as they were at this revision (etcd range `revision`), so every page of a
+   *  paginated list is one consistent snapshot, as kube's continue tokens promise. Throws
+   *  StorageError "compacted" when the revision is older than the history kept. Unset = latest. */
+  readonly revision?: number;
 }
 
 export interface ListResult {
@@ -53,6 +58,9 @@ export interface StorageBackend {
    *  Throws (or the iterator throws) StorageError "compacted" when afterRevision is older than history kept. */
   watch(prefix: string, afterRevision: number, signal: AbortSignal): AsyncIterable<BackendEvent>;
   currentRevision(): Promise<number>;
+  /** Optional: forget history at or below `revision` (etcd Compact). Watches and lists from
+   *  revisions below it then throw "compacted". The conformance suite tests compaction with it. */
+  compact?(revision: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -70,6 +78,29 @@ export interface StoreListOptions {
   readonly continue?: string;
   /** Keep only matching objects (label/field selectors are applied by the caller's predicate). */
   readonly filter?: (obj: ApiObject) => boolean;
+  /** kube list semantics: unset/""/"0" or NotOlderThan = latest; "N" with match "Exact" = the
+   *  snapshot at revision N (StorageError "compacted" when too old). */
+  readonly resourceVersion?: string;
+  readonly resourceVersionMatch?: "Exact" | "NotOlderThan";
+}
+
+/** A source of ticks (an interval in production, a manual trigger in tests: time is a parameter). */
+export interface Ticker {
+  /** Calls `listener` on every tick until the returned function is called. */
+  subscribe(listener: () => void): () => void;
+}
+
+export interface StoreWatchOptions {
+  readonly namespace?: string;
+  /** "" or "0" = the current state as ADDED events first, then changes; "N" = changes after N. */
+  readonly resourceVersion?: string;
+  readonly signal: AbortSignal;
+  /** Keep only matching objects. An object that stops matching arrives as DELETED and one that
+   *  starts matching as ADDED, as kube's filtered watch does. */
+  readonly filter?: (obj: ApiObject) => boolean;
+  /** On each tick emit a BOOKMARK whose object carries only metadata.resourceVersion: the newest
+   *  revision this watch has delivered (resuming from it misses nothing). allowWatchBookmarks. */
+  readonly bookmarks?: Ticker;
 }
 
 export interface StoreList<T extends ApiObject> {
@@ -91,5 +122,5 @@ export interface Store<T extends ApiObject = ApiObject> {
   guaranteedUpdate(namespace: string, name: string, mutate: (current: T) => T | undefined | Promise<T | undefined>): Promise<T>;
   delete(namespace: string, name: string, expectedResourceVersion?: string): Promise<T>;
   /** Events after resourceVersion (""/"0" = current state as ADDED first, then changes). */
-  watch(options: { namespace?: string; resourceVersion?: string; signal: AbortSignal }): AsyncIterable<WatchEvent<T>>;
+  watch(options: StoreWatchOptions): AsyncIterable<WatchEvent<T>>;
 }

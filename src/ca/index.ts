@@ -1,0 +1,10 @@
+// ca/: signing profiles → templates, the Signer (local key), root/intermediate creation and the
+// pre-issuance lint gate. Pure: imports pki and base only.
+export { CaError } from "./errors.ts";
+export type { CaErrorCode } from "./errors.ts";
+export { K8S_USAGES, usagesToExtensions, KEY_USAGE_BY_NAME, EXT_KEY_USAGE_BY_NAME } from "./usages.ts";
+export { localKeySigner, issueFromTemplate, assertKeyMatches } from "./issue.ts";
+export type { KeySigner, IssueOptions } from "./issue.ts";
+export { createLocalSigner, validityWindow, goTime } from "./signer.ts";
+export type { Signer, SigningProfile, SignOptions } from "./signer.ts";
+export { createRootCa, createIntermediateCa, INTERMEDIATE_USAGES } from "./authority.ts";

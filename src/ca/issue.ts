@@ -1,0 +1,55 @@
+// The pre-issuance lint gate and the key that signs: nothing reaches a signature without passing lint.
+import { sign } from "node:crypto";
+import {
+  commonName, formatDn, lintCertificate, publicKeyMatches, signatureSchemeFor, signTemplate,
+} from "../pki/index.ts";
+import type { Certificate, CertificateTemplate, CertRole, KeyAlgorithm, KeyPair } from "../pki/index.ts";
+import type { KeyObject } from "node:crypto";
+import { CaError } from "./errors.ts";
+
+/** A private key that can sign bytes (memory/file today; HSM/KMS later). */
+export interface KeySigner {
+  readonly algorithm: KeyAlgorithm;
+  readonly publicKey: KeyObject;
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/** A KeySigner over an in-memory KeyPair. node:crypto's sign is synchronous and native (no thread-pool hop). */
+export function localKeySigner(k: KeyPair): KeySigner & { signSync(data: Uint8Array): Uint8Array } {
+  const digest = signatureSchemeFor(k.algorithm).digest;
+  const signSync = (data: Uint8Array): Uint8Array => sign(digest, data, k.privateKey);
+  return Object.freeze({
+    algorithm: k.algorithm,
+    publicKey: k.publicKey,
+    signSync,
+    sign: (data: Uint8Array) => Promise.resolve(signSync(data)),
+  });
+}
+
+export function assertKeyMatches(key: KeySigner, cert: Certificate): void {
+  if (!publicKeyMatches(key.publicKey, cert.publicKey)) {
+    throw new CaError("key-mismatch", `CA key does not match the certificate "${formatDn(cert.subject)}"`);
+  }
+}
+
+export interface IssueOptions {
+  readonly key: KeySigner;
+  /** The issuing CA certificate; absent for self-signed roots. */
+  readonly issuer?: Certificate;
+  readonly role?: CertRole;
+  readonly at: Date;
+  readonly skipLint?: boolean;
+}
+
+/** Signs `t` with `key` after the lint gate: throws CaError("lint-failed", "refusing to issue <CN>: e_xxx: text")
+ *  on the first error-level finding (warnings pass). */
+export async function issueFromTemplate(t: CertificateTemplate, o: IssueOptions): Promise<Certificate> {
+  const check = (unsigned: Certificate): void => {
+    const errors = lintCertificate(unsigned, { issuer: o.issuer, role: o.role }).filter((f) => f.level === "error");
+    if (errors.length === 0) return;
+    const who = commonName(unsigned.subject) ?? (formatDn(unsigned.subject) || "certificate");
+    throw new CaError("lint-failed", `refusing to issue ${who}: ${errors.map((f) => `${f.id}: ${f.text}`).join("; ")}`);
+  };
+  const signFn = "signSync" in o.key ? (o.key as { signSync(d: Uint8Array): Uint8Array }).signSync : (d: Uint8Array) => o.key.sign(d);
+  return signTemplate(t, signFn, o.key.algorithm, o.skipLint ? {} : { check });
+}

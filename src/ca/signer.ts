@@ -1,0 +1,113 @@
+// Signer: a CA that turns a Csr + SigningProfile into a Certificate (DESIGN.md vocabulary), following
+// Kubernetes' CertificateAuthority.Sign + PermissiveSigningPolicy (reference §5).
+import { equalBytes, MINUTE, HOUR } from "../base/index.ts";
+import type { Clock, RandomSource } from "../base/index.ts";
+import {
+  keyIdentifier, makeDn, randomSerial, verifyCsrSignature, EKU,
+} from "../pki/index.ts";
+import type { Certificate, CertificateTemplate, CertRole, Csr, DistinguishedName, SubjectAltNames } from "../pki/index.ts";
+import { CaError } from "./errors.ts";
+import { assertKeyMatches, issueFromTemplate } from "./issue.ts";
+import type { KeySigner } from "./issue.ts";
+import { usagesToExtensions } from "./usages.ts";
+
+/** A named issuance policy (cfssl "profile"). */
+export interface SigningProfile {
+  readonly name: string;
+  readonly usages: readonly string[];
+  readonly expiryMs: number;
+  readonly isCa?: boolean;
+  readonly pathLen?: number;
+  /** Default 5 minutes (kube-controller-manager's Backdate). */
+  readonly backdateMs?: number;
+  readonly role?: CertRole;
+  /** Default true: the subject comes from the CSR unless SignOptions.subject overrides it. */
+  readonly copySubject?: boolean;
+}
+
+export interface SignOptions {
+  readonly subject?: DistinguishedName;
+  readonly sans?: SubjectAltNames;
+  readonly notAfter?: Date;
+  readonly now?: Date;
+  readonly skipLint?: boolean;
+}
+
+export interface Signer {
+  readonly signerName: string;
+  readonly caCertificate: Certificate;
+  /** The signer's chain up to but not including the root ([] for a root). */
+  readonly chain: readonly Certificate[];
+  sign(csr: Csr, profile: SigningProfile, options?: SignOptions): Promise<{ certificate: Certificate; chain: readonly Certificate[] }>;
+}
+
+const DEFAULT_BACKDATE = 5 * MINUTE;
+const SHORT = 8 * HOUR; // kube-controller-manager signer.go: shorter TTLs are not backdated at the end
+
+/** Go's %v of a time.Time in UTC: "2026-11-22 21:54:36 +0000 UTC". */
+export const goTime = (d: Date): string => `${d.toISOString().slice(0, 19).replace("T", " ")} +0000 UTC`;
+
+/** Validity per PermissiveSigningPolicy (reference §5.2), capped at the CA's notAfter. */
+export function validityWindow(now: Date, caNotAfter: Date, ttlMs: number, o: { backdateMs?: number; notAfter?: Date } = {}): { notBefore: Date; notAfter: Date } {
+  const backdate = o.backdateMs ?? DEFAULT_BACKDATE;
+  const notBefore = new Date(now.getTime() - backdate);
+  let notAfter = o.notAfter ?? new Date(now.getTime() + ttlMs - (ttlMs < SHORT ? 0 : backdate));
+  if (notAfter.getTime() >= caNotAfter.getTime()) notAfter = caNotAfter;
+  if (notBefore.getTime() >= caNotAfter.getTime()) throw new CaError("ca-expired", `the signer has expired: NotAfter=${goTime(caNotAfter)}`);
+  if (now.getTime() >= caNotAfter.getTime()) {
+    throw new CaError("ca-expired", `refusing to sign a certificate that expired in the past: NotAfter=${goTime(caNotAfter)}`);
+  }
+  return { notBefore, notAfter };
+}
+
+function roleFor(profile: SigningProfile, eku: readonly string[]): CertRole | undefined {
+  if (profile.role) return profile.role;
+  if (profile.isCa) return "intermediate-ca";
+  const server = eku.includes(EKU.serverAuth);
+  const client = eku.includes(EKU.clientAuth);
+  return server && client ? "peer" : server ? "server" : client ? "client" : undefined;
+}
+
+export function createLocalSigner(opts: {
+  signerName: string;
+  caCertificate: Certificate;
+  key: KeySigner;
+  chain?: readonly Certificate[];
+  clock: Clock;
+  random: RandomSource;
+}): Signer {
+  const ca = opts.caCertificate;
+  assertKeyMatches(opts.key, ca);
+  const selfSigned = equalBytes(ca.subjectDer, ca.issuerDer);
+  const chain = Object.freeze(selfSigned ? [] : [ca, ...(opts.chain ?? []).filter((c) => !equalBytes(c.subjectDer, c.issuerDer))]);
+  // AKI = the issuer's SKI (Go behaviour); computed for CAs that lack one.
+  const aki = ca.subjectKeyId ?? keyIdentifier(ca.spki);
+
+  async function sign(csr: Csr, profile: SigningProfile, o: SignOptions = {}): Promise<{ certificate: Certificate; chain: readonly Certificate[] }> {
+    if (!(profile.expiryMs > 0)) throw new CaError("bad-profile", `profile "${profile.name}" has no positive expiry`);
+    const now = o.now ?? opts.clock.now();
+    const { notBefore, notAfter } = validityWindow(now, ca.notAfter, profile.expiryMs, { backdateMs: profile.backdateMs, notAfter: o.notAfter });
+    if (!verifyCsrSignature(csr)) throw new CaError("bad-csr", "unable to verify certificate request signature: signature does not verify");
+    const { keyUsage, extKeyUsage } = usagesToExtensions(profile.usages);
+    const isCa = profile.isCa === true; // a CSR asking for CA:TRUE is ignored (policies.go)
+    const t: CertificateTemplate = {
+      serialNumber: randomSerial(opts.random),
+      subject: o.subject ?? (profile.copySubject === false ? makeDn([]) : csr.subject),
+      issuerDer: ca.subjectDer,
+      notBefore,
+      notAfter,
+      spki: csr.spki,
+      sans: o.sans ?? csr.sans,
+      keyUsage,
+      extKeyUsage,
+      basicConstraints: isCa ? { ca: true, pathLen: profile.pathLen } : { ca: false },
+      subjectKeyId: keyIdentifier(csr.spki),
+      authorityKeyId: aki,
+    };
+    const role = roleFor(profile, extKeyUsage);
+    // With no role from the profile or its EKUs, lint infers one from the certificate.
+    const certificate = await issueFromTemplate(t, { key: opts.key, issuer: ca, role, at: now, skipLint: o.skipLint });
+    return { certificate, chain };
+  }
+  return Object.freeze({ signerName: opts.signerName, caCertificate: ca, chain, sign });
+}

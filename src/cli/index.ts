@@ -1,0 +1,10 @@
+// cli/: one file per command, the command table, the Io interface.
+export type { Io, Command, ApiTarget, NodeIoOptions } from "./io.ts";
+export { nodeIo } from "./io.ts";
+export { CliError, exitCodeOf } from "./errors.ts";
+export type { CliErrorCode } from "./errors.ts";
+export { COMMANDS, findCommand } from "./commands.ts";
+export type { CommandEntry } from "./commands.ts";
+export { defineCommand, parseCommandArgs, renderHelp, normalizeSingleDash } from "./args.ts";
+export type { CommandSpec, OptionSpec, Parsed } from "./args.ts";
+export { runCli } from "./run.ts";

@@ -1,0 +1,102 @@
+// Classify and describe what a file holds: PEM blocks (certificates, bundles, CSRs, private and
+// public keys), raw DER, or a kubeconfig with embedded certificates. Shared by inspect and lint.
+import type { Certificate } from "../pki/index.ts";
+import {
+  describeCertificate,
+  describeCsr,
+  formatKeyAlgorithm,
+  parseCertificateDer,
+  parseCertificatesPem,
+  parseCsrDer,
+  parseCsrPem,
+  parsePrivateKeyPem,
+  parsePublicKeyPem,
+  verifyCsrSignature,
+} from "../pki/index.ts";
+import { decodePem, encodePem, fromUtf8, messageOf } from "../base/index.ts";
+import { CliError } from "./errors.ts";
+
+export type Item =
+  | { readonly kind: "certificate"; readonly label: string; readonly cert: Certificate }
+  | { readonly kind: "csr"; readonly label: string; readonly facts: unknown }
+  | { readonly kind: "private-key" | "public-key"; readonly label: string; readonly facts: unknown };
+
+const KEY_TYPES = ["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY"];
+
+function fail(file: string, err: unknown): never {
+  throw new CliError("input", `${file}: ${messageOf(err)}`);
+}
+
+function fromPem(text: string, file: string): Item[] {
+  const blocks = (() => {
+    try {
+      return decodePem(text);
+    } catch (err) {
+      return fail(file, err);
+    }
+  })();
+  if (blocks.length === 0) {
+    if (text.includes("-----BEGIN")) fail(file, "truncated or malformed PEM (no complete BEGIN/END block)");
+    return [];
+  }
+  const items: Item[] = [];
+  let n = 0;
+  for (const b of blocks) {
+    const pem = encodePem(b.type, b.der);
+    const label = blocks.length > 1 ? `${file} #${++n}` : file;
+    try {
+      if (b.type === "CERTIFICATE") items.push({ kind: "certificate", label, cert: parseCertificatesPem(pem)[0] ?? fail(file, "empty certificate") });
+      else if (b.type === "CERTIFICATE REQUEST" || b.type === "NEW CERTIFICATE REQUEST") {
+        const csr = parseCsrPem(pem);
+        items.push({ kind: "csr", label, facts: { ...describeCsr(csr), signatureValid: verifyCsrSignature(csr) } });
+      } else if (b.type === "ENCRYPTED PRIVATE KEY") items.push({ kind: "private-key", label, facts: { type: "encrypted private key (PKCS#8)" } });
+      else if (KEY_TYPES.includes(b.type)) items.push({ kind: "private-key", label, facts: { type: `private key (${b.type})`, algorithm: formatKeyAlgorithm(parsePrivateKeyPem(pem).algorithm) } });
+      else if (b.type === "PUBLIC KEY") items.push({ kind: "public-key", label, facts: { type: "public key (SPKI)", algorithm: formatKeyAlgorithm(parsePublicKeyPem(pem).algorithm) } });
+      else fail(file, `unsupported PEM block "${b.type}"`);
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      fail(label, err);
+    }
+  }
+  return items;
+}
+
+function fromDer(der: Uint8Array, file: string): Item[] {
+  try {
+    return [{ kind: "certificate", label: file, cert: parseCertificateDer(der) }];
+  } catch {
+    try {
+      const csr = parseCsrDer(der);
+      return [{ kind: "csr", label: file, facts: { ...describeCsr(csr), signatureValid: verifyCsrSignature(csr) } }];
+    } catch (err) {
+      return fail(file, `neither PEM nor a DER certificate or CSR (${messageOf(err)})`);
+    }
+  }
+}
+
+async function fromKubeconfig(text: string, file: string): Promise<Item[]> {
+  const { parseKubeconfig } = await import("../config/index.ts");
+  const kc = await parseKubeconfig(text, file);
+  const items: Item[] = [];
+  for (const c of kc.clusters) if (c.caPem) items.push(...fromPem(c.caPem, `${file} cluster "${c.name}" certificate-authority-data`));
+  for (const u of kc.users) if (u.certPem) items.push(...fromPem(u.certPem, `${file} user "${u.name}" client-certificate-data`));
+  return items;
+}
+
+/** Every item in a file's bytes; throws one line naming the file when nothing can be read. */
+export async function readItems(bytes: Uint8Array, file: string): Promise<Item[]> {
+  const text = fromUtf8(bytes);
+  if (text.includes("-----BEGIN")) {
+    const items = fromPem(text, file);
+    if (items.length > 0) return items;
+  }
+  if (/^\s*(apiVersion|kind|clusters|users|contexts|current-context)\s*:/m.test(text) || /^\s*\{\s*"(apiVersion|kind|clusters)"/.test(text)) {
+    return fromKubeconfig(text, file);
+  }
+  if (bytes.length > 0 && bytes[0] === 0x30) return fromDer(bytes, file);
+  return fail(file, bytes.length === 0 ? "empty file" : "no PEM block, DER structure or kubeconfig found");
+}
+
+export function describeItem(it: Item): unknown {
+  return it.kind === "certificate" ? describeCertificate(it.cert) : it.facts;
+}

@@ -1,0 +1,15 @@
+// cluster/: cluster certificate sets as data, planClusterPki() → PkiPlan, kubeconfig rendering,
+// applyPlan() writing only through an injected sink.
+export { clusterCertSpecs, certSpecsForFiles, SA_KEY } from "./certlist.ts";
+export type { CertSpec } from "./certlist.ts";
+export { planClusterPki, describePlan, mismatch } from "./plan.ts";
+export type { PkiPlan, PlanStep, PlanAction, ExistingItem, ExistingState } from "./plan.ts";
+export { loadExisting } from "./existing.ts";
+export type { PkiSource } from "./existing.ts";
+export { applyPlan, issueLeaf, writeIssued, subjectOf } from "./apply.ts";
+export type { PkiSink, ApplyOptions, Issued } from "./apply.ts";
+export { renderKubeconfig, defaultServerUrl } from "./kubeconfig.ts";
+export type { KubeconfigIdentity } from "./kubeconfig.ts";
+export { ClusterError } from "./errors.ts";
+export type { ClusterErrorCode } from "./errors.ts";
+export { renewCertificate, usagesOf } from "./renew.ts";

@@ -1,0 +1,133 @@
+// The cluster spec of `kpki init --config cluster.yaml`. Every field has a default, so an empty
+// file (or no file) gives the Kubernetes-the-Hard-Way machines: one control plane "server" and the
+// two workers node-0 and node-1 (addresses from the study's lab, 192.168.10.100-102).
+import type { KeyAlgorithm } from "../pki/index.ts";
+import { DAY, parseDuration } from "../base/index.ts";
+import { asObj, deepFreeze, fieldError, isObj, optStr, optStrList, parseYamlText, type Obj } from "./errors.ts";
+
+export interface NodeSpec {
+  readonly name: string;
+  readonly ips: readonly string[];
+}
+
+export interface ClusterSpec {
+  readonly clusterName: string;
+  readonly controlPlane: readonly NodeSpec[];
+  readonly workers: readonly NodeSpec[];
+  readonly apiServerSANs: readonly string[];
+  readonly serviceCIDR: string;
+  readonly dnsDomain: string;
+  /** Default ECDSA P-256 (kubeadm's default is RSA-2048; P-256 is ~50× faster to generate and
+   *  accepted by every Kubernetes component; set `keyAlgorithm: rsa-2048` for kubeadm's choice). */
+  readonly keyAlgorithm: KeyAlgorithm;
+  readonly caValidityMs: number;
+  readonly leafValidityMs: number;
+}
+
+export const DEFAULT_CLUSTER: ClusterSpec = deepFreeze({
+  clusterName: "kubernetes",
+  controlPlane: [{ name: "server", ips: ["192.168.10.100"] }],
+  workers: [
+    { name: "node-0", ips: ["192.168.10.101"] },
+    { name: "node-1", ips: ["192.168.10.102"] },
+  ],
+  apiServerSANs: [],
+  serviceCIDR: "10.96.0.0/12",
+  dnsDomain: "cluster.local",
+  keyAlgorithm: { kind: "ecdsa", curve: "P-256" },
+  caValidityMs: 3650 * DAY, // kubeadm: CA 10 years
+  leafValidityMs: 365 * DAY, // kubeadm: leaves 1 year
+});
+
+const KEY_ALGORITHMS: Record<string, KeyAlgorithm> = {
+  "ecdsa-p256": { kind: "ecdsa", curve: "P-256" },
+  "ecdsa-p384": { kind: "ecdsa", curve: "P-384" },
+  "ecdsa-p521": { kind: "ecdsa", curve: "P-521" },
+  "rsa-2048": { kind: "rsa", bits: 2048 },
+  "rsa-3072": { kind: "rsa", bits: 3072 },
+  "rsa-4096": { kind: "rsa", bits: 4096 },
+  ed25519: { kind: "ed25519" },
+};
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function isIp(s: string): boolean {
+  return IPV4.test(s) || (s.includes(":") && /^[0-9a-fA-F:.]+$/.test(s));
+}
+
+function parseNodes(v: unknown, source: string, field: string): NodeSpec[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw fieldError(source, field, "must be a list of {name, ips}");
+  return v.map((n, i) => {
+    const path = `${field}[${i}]`;
+    const o = asObj(n, source, path);
+    const name = optStr(o, "name", source, `${path}.`);
+    if (!name || !name.split(".").every((l) => DNS_LABEL.test(l))) {
+      throw fieldError(source, `${path}.name`, `"${name ?? ""}" is not a valid node name (RFC 1123 subdomain)`);
+    }
+    const ips = optStrList(o, "ips", source, `${path}.`);
+    ips.forEach((ip, j) => {
+      if (!isIp(ip)) throw fieldError(source, `${path}.ips[${j}]`, `"${ip}" is not an IP address`);
+    });
+    return { name, ips };
+  });
+}
+
+function parseValidity(o: Obj, source: string): { caValidityMs: number; leafValidityMs: number } {
+  const v = o["validity"];
+  if (v === undefined || v === null) return { caValidityMs: DEFAULT_CLUSTER.caValidityMs, leafValidityMs: DEFAULT_CLUSTER.leafValidityMs };
+  if (!isObj(v)) throw fieldError(source, "validity", "must be an object {ca, leaf}");
+  const dur = (k: "ca" | "leaf", d: number): number => {
+    const s = optStr(v, k, source, "validity.");
+    if (s === undefined) return d;
+    try {
+      return parseDuration(s);
+    } catch {
+      throw fieldError(source, `validity.${k}`, `cannot parse "${s}" as a duration (e.g. "8760h", "10y")`);
+    }
+  };
+  return { caValidityMs: dur("ca", DEFAULT_CLUSTER.caValidityMs), leafValidityMs: dur("leaf", DEFAULT_CLUSTER.leafValidityMs) };
+}
+
+export function clusterSpecFromObject(v: unknown, source: string): ClusterSpec {
+  const o = v === null || v === undefined ? {} : asObj(v, source, "(top level)");
+  const known = ["clusterName", "controlPlane", "workers", "apiServerSANs", "serviceCIDR", "dnsDomain", "keyAlgorithm", "validity"];
+  for (const k of Object.keys(o)) if (!known.includes(k)) throw fieldError(source, k, `unknown field (known: ${known.join(", ")})`);
+  const alg = optStr(o, "keyAlgorithm", source, "");
+  const keyAlgorithm = alg === undefined ? DEFAULT_CLUSTER.keyAlgorithm : KEY_ALGORITHMS[alg.toLowerCase()];
+  if (!keyAlgorithm) throw fieldError(source, "keyAlgorithm", `unknown "${alg}" (${Object.keys(KEY_ALGORITHMS).join(", ")})`);
+  const serviceCIDR = optStr(o, "serviceCIDR", source, "") ?? DEFAULT_CLUSTER.serviceCIDR;
+  if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(serviceCIDR) || !IPV4.test(serviceCIDR.split("/")[0] ?? "")) {
+    throw fieldError(source, "serviceCIDR", `"${serviceCIDR}" is not an IPv4 CIDR`);
+  }
+  const controlPlane = parseNodes(o["controlPlane"], source, "controlPlane") ?? DEFAULT_CLUSTER.controlPlane;
+  if (controlPlane.length === 0) throw fieldError(source, "controlPlane", "needs at least one node");
+  const workers = parseNodes(o["workers"], source, "workers") ?? (o["controlPlane"] === undefined ? DEFAULT_CLUSTER.workers : []);
+  const names = [...controlPlane, ...workers].map((n) => n.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw fieldError(source, "workers", `node name "${dup}" appears twice`);
+  return deepFreeze({
+    clusterName: optStr(o, "clusterName", source, "") ?? DEFAULT_CLUSTER.clusterName,
+    controlPlane,
+    workers,
+    apiServerSANs: optStrList(o, "apiServerSANs", source, ""),
+    serviceCIDR,
+    dnsDomain: optStr(o, "dnsDomain", source, "") ?? DEFAULT_CLUSTER.dnsDomain,
+    keyAlgorithm,
+    ...parseValidity(o, source),
+  });
+}
+
+export async function parseClusterSpec(text: string, source: string): Promise<ClusterSpec> {
+  return clusterSpecFromObject(await parseYamlText(text, source), source);
+}
+
+/** kubeadm: the API server's in-cluster IP is the first address of the service CIDR (10.96.0.1). */
+export function firstServiceIp(cidr: string): string {
+  const [ip = "0.0.0.0", bits = "32"] = cidr.split("/");
+  const n = ip.split(".").reduce((a, p) => a * 256 + Number(p), 0);
+  const mask = Number(bits) === 0 ? 0 : 2 ** 32 - 2 ** (32 - Number(bits));
+  const first = ((n & mask) >>> 0) + 1;
+  return [24, 16, 8, 0].map((s) => Math.floor(first / 2 ** s) % 256).join(".");
+}

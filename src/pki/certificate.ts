@@ -1,0 +1,214 @@
+// X.509 certificates (RFC 5280 §4.1): parse, build a TBS from a template, sign, serials, key ids.
+import { createHash } from "node:crypto";
+import { decodePem, encodePem, toHex } from "../base/index.ts";
+import type { RandomSource } from "../base/index.ts";
+import {
+  children, ctx, encodeBitString, encodeSmallInt, encodeTime, encodeUnsigned, expect, parseDer, readBitString,
+  readIntegerBytes, readSmallInt, readTime, seq, tlv, TAG,
+} from "./der.ts";
+import type { Tlv } from "./der.ts";
+import { PkiError } from "./errors.ts";
+import {
+  decodeAki, decodeBasicConstraints, decodeEku, decodeExtension, decodeKeyUsage, decodeSans, decodeSki, encodeAki,
+  encodeBasicConstraints, encodeEku, encodeExtension, encodeKeyUsage, encodeSans, encodeSki,
+} from "./extensions.ts";
+import { importSpki, spkiAlgorithm } from "./keys.ts";
+import { decodeDn, emptySans, encodeDn, sanCount } from "./names.ts";
+import { OID } from "./oids.ts";
+import { readSignatureAlgorithm, signatureAlgorithmName, signatureSchemeFor, verifySignature } from "./sigalg.ts";
+import type { Certificate, CertificateTemplate, Extension, KeyAlgorithm } from "./types.ts";
+
+const sigData = new WeakMap<Certificate, { oid: string; signature: Uint8Array }>();
+
+export function parseCertificateDer(der: Uint8Array): Certificate {
+  try {
+    return decodeCertificate(der);
+  } catch (err) {
+    if (err instanceof PkiError && err.code !== "bad-certificate") throw new PkiError("bad-certificate", `cannot parse certificate: ${err.message}`);
+    throw err;
+  }
+}
+
+function decodeCertificate(der: Uint8Array): Certificate {
+  const [tbsT, algT, sigT, extra] = children(expect(parseDer(der), TAG.SEQUENCE, "Certificate"));
+  if (extra) throw new PkiError("bad-certificate", "cannot parse certificate: extra fields");
+  const tbs = decodeTbs(expect(tbsT, TAG.SEQUENCE, "TBSCertificate"));
+  // RFC 5280 §4.1.1.2: the outer and inner algorithm identifiers must match.
+  if (readSignatureAlgorithm(algT) !== tbs.oid) throw new PkiError("bad-certificate", "cannot parse certificate: signature algorithm mismatch");
+  const cert = assemble(tbs, der);
+  sigData.set(cert, { oid: tbs.oid, signature: readBitString(expect(sigT, TAG.BIT_STRING, "signatureValue")).bytes });
+  return cert;
+}
+
+type TbsFields = Omit<Certificate, "der" | "fingerprintSha256" | "publicKey">;
+interface DecodedTbs {
+  readonly fields: TbsFields;
+  readonly oid: string;
+  readonly key: () => ReturnType<typeof importSpki>;
+}
+
+function decodeTbs(tbsT: Tlv): DecodedTbs {
+  const f = children(tbsT);
+  let i = 0;
+  let version = 1;
+  if (f[0]?.tag === ctx(0, true)) {
+    version = readSmallInt(expect(children(f[0])[0], TAG.INTEGER, "version")) + 1;
+    i = 1;
+  }
+  const serial = readIntegerBytes(expect(f[i], TAG.INTEGER, "serialNumber"));
+  const oid = readSignatureAlgorithm(f[i + 1]);
+  const issuerT = expect(f[i + 2], TAG.SEQUENCE, "issuer");
+  const [nbT, naT] = children(expect(f[i + 3], TAG.SEQUENCE, "validity"));
+  const subjectT = expect(f[i + 4], TAG.SEQUENCE, "subject");
+  const spki = expect(f[i + 5], TAG.SEQUENCE, "subjectPublicKeyInfo").raw;
+  const extT = f.slice(i + 6).find((t) => t.tag === ctx(3, true));
+  const extensions = extT ? children(expect(children(extT)[0], TAG.SEQUENCE, "Extensions")).map(decodeExtension) : [];
+  const ext = (o: string): Extension | undefined => extensions.find((e) => e.oid === o);
+  const [san, ku, eku, bc, ski, aki] = [
+    ext(OID.subjectAltName), ext(OID.keyUsage), ext(OID.extKeyUsage), ext(OID.basicConstraints), ext(OID.subjectKeyIdentifier),
+    ext(OID.authorityKeyIdentifier),
+  ];
+  if (!nbT || !naT) throw new PkiError("bad-certificate", "cannot parse certificate: missing validity");
+  const fields: TbsFields = {
+    tbs: tbsT.raw,
+    version,
+    serialHex: serialHex(serial),
+    subject: decodeDn(subjectT),
+    issuer: decodeDn(issuerT),
+    subjectDer: subjectT.raw,
+    issuerDer: issuerT.raw,
+    notBefore: readTime(nbT),
+    notAfter: readTime(naT),
+    spki,
+    keyAlgorithm: spkiAlgorithm(spki),
+    signatureAlgorithm: signatureAlgorithmName(oid),
+    sans: san ? decodeSans(san.value) : emptySans(),
+    keyUsage: ku ? Object.freeze(decodeKeyUsage(ku.value)) : undefined,
+    extKeyUsage: eku ? Object.freeze(decodeEku(eku.value)) : undefined,
+    basicConstraints: bc ? decodeBasicConstraints(bc.value) : undefined,
+    subjectKeyId: ski ? decodeSki(ski.value) : undefined,
+    authorityKeyId: aki ? decodeAki(aki.value) : undefined,
+    extensions: Object.freeze(extensions),
+  };
+  return { fields, oid, key: importSpkiLazy(spki) };
+}
+
+/** The key import (≈65 µs for P-256) is lazy and memoised: issuance never needs the new certificate's KeyObject. */
+function importSpkiLazy(spki: Uint8Array): () => ReturnType<typeof importSpki> {
+  let v: ReturnType<typeof importSpki> | undefined;
+  return () => (v ??= importSpki(spki));
+}
+
+function assemble(t: DecodedTbs, der: Uint8Array): Certificate {
+  const key = t.key;
+  return Object.freeze({
+    ...t.fields,
+    der,
+    fingerprintSha256: createHash("sha256").update(der).digest("hex"),
+    get publicKey() {
+      return key().publicKey;
+    },
+  });
+}
+
+function serialHex(b: Uint8Array): string {
+  const h = toHex(b).replace(/^0+/, "");
+  return h === "" ? "0" : h;
+}
+
+/** The first CERTIFICATE block. */
+export function parseCertificatePem(pem: string): Certificate {
+  const block = decodePemOrThrow(pem).find((b) => b.type === "CERTIFICATE");
+  if (!block) throw new PkiError("bad-pem", "no CERTIFICATE PEM block found");
+  return parseCertificateDer(block.der);
+}
+
+/** Every CERTIFICATE block (bundles), in order. */
+export function parseCertificatesPem(pem: string): Certificate[] {
+  return decodePemOrThrow(pem)
+    .filter((b) => b.type === "CERTIFICATE")
+    .map((b) => parseCertificateDer(b.der));
+}
+
+function decodePemOrThrow(text: string): ReturnType<typeof decodePem> {
+  try {
+    return decodePem(text);
+  } catch {
+    throw new PkiError("bad-pem", "PEM body is not valid base64");
+  }
+}
+
+export const encodeCertificatePem = (c: Certificate): string => encodePem("CERTIFICATE", c.der);
+
+/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING contents. */
+export function keyIdentifier(spki: Uint8Array): Uint8Array {
+  const [, bits] = children(expect(parseDer(spki), TAG.SEQUENCE, "SubjectPublicKeyInfo"));
+  const key = readBitString(expect(bits, TAG.BIT_STRING, "subjectPublicKey")).bytes;
+  return new Uint8Array(createHash("sha1").update(key).digest());
+}
+
+/** RFC 5280 §4.1.2.2 (positive, ≤ 20 octets) and CA/B BR §7.1 (≥ 64 bits of CSPRNG output): 128
+ *  random bits with the top bit cleared, so the DER INTEGER is at most 16 octets and never negative. */
+export function randomSerial(random: RandomSource): Uint8Array {
+  const b = random.bytes(16);
+  b[0] = b[0]! & 0x7f;
+  if (b.every((x) => x === 0)) b[15] = 1;
+  let i = 0;
+  while (i < b.length - 1 && b[i] === 0) i++;
+  return b.slice(i);
+}
+
+export function encodeTbs(t: CertificateTemplate, issuerAlg: KeyAlgorithm): Uint8Array {
+  const exts: Uint8Array[] = [];
+  // Order as Go writes them: KU, EKU, BC, SKI, AKI, SAN.
+  if (t.keyUsage && t.keyUsage.length > 0) exts.push(encodeExtension(OID.keyUsage, true, encodeKeyUsage(t.keyUsage)));
+  if (t.extKeyUsage && t.extKeyUsage.length > 0) exts.push(encodeExtension(OID.extKeyUsage, false, encodeEku(t.extKeyUsage)));
+  if (t.basicConstraints) exts.push(encodeExtension(OID.basicConstraints, true, encodeBasicConstraints(t.basicConstraints)));
+  if (t.subjectKeyId) exts.push(encodeExtension(OID.subjectKeyIdentifier, false, encodeSki(t.subjectKeyId)));
+  if (t.authorityKeyId) exts.push(encodeExtension(OID.authorityKeyIdentifier, false, encodeAki(t.authorityKeyId)));
+  const subjectDer = encodeDn(t.subject);
+  if (t.sans && sanCount(t.sans) > 0) {
+    // RFC 5280 §4.2.1.6: critical when the subject is empty.
+    exts.push(encodeExtension(OID.subjectAltName, t.subject.attributes.length === 0, encodeSans(t.sans)));
+  }
+  return seq(
+    tlv(ctx(0, true), encodeSmallInt(2)),
+    encodeUnsigned(t.serialNumber),
+    signatureSchemeFor(issuerAlg).algorithmIdentifier,
+    t.issuerDer,
+    seq(encodeTime(t.notBefore), encodeTime(t.notAfter)),
+    subjectDer,
+    t.spki,
+    ...(exts.length > 0 ? [tlv(ctx(3, true), seq(...exts))] : []),
+  );
+}
+
+/** Builds the TBS, lets `opts.check` inspect the unsigned certificate (the CA's pre-issuance lint gate
+ *  throws there, so nothing that fails lint is ever signed), has `sign` sign the TBS (the CA's
+ *  KeySigner) and returns the certificate. The TBS is parsed once. */
+export async function signTemplate(
+  t: CertificateTemplate,
+  sign: (tbs: Uint8Array) => Uint8Array | Promise<Uint8Array>,
+  issuerAlg: KeyAlgorithm,
+  opts: { check?: (unsigned: Certificate) => void } = {},
+): Promise<Certificate> {
+  const tbs = encodeTbs(t, issuerAlg);
+  const algId = signatureSchemeFor(issuerAlg).algorithmIdentifier;
+  let decoded: DecodedTbs;
+  try {
+    decoded = decodeTbs(parseDer(tbs));
+  } catch (err) {
+    throw new PkiError("bad-certificate", `cannot build certificate: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (opts.check) opts.check(assemble(decoded, seq(tbs, algId, encodeBitString(new Uint8Array(0)))));
+  const signature = await sign(tbs);
+  const cert = assemble(decoded, seq(tbs, algId, encodeBitString(signature)));
+  sigData.set(cert, { oid: decoded.oid, signature });
+  return cert;
+}
+
+/** True when `issuer`'s key verifies `cert`'s signature (names are not compared). */
+export function verifySignedBy(cert: Certificate, issuer: Certificate): boolean {
+  const s = sigData.get(cert) ?? sigData.get(parseCertificateDer(cert.der))!;
+  return verifySignature(s.oid, cert.tbs, s.signature, issuer.publicKey);
+}

@@ -1,0 +1,117 @@
+// X.509 v3 extensions we write and read (RFC 5280 §4.2), as a table keyed by OID.
+import { fromUtf8 } from "../base/index.ts";
+import {
+  children, ctx, encodeBitString, encodeBoolean, encodeOid, encodeSmallInt, expect, octets, parseDer, readBitString,
+  readBoolean, readOid, readSmallInt, seq, tlv, TAG,
+} from "./der.ts";
+import type { Tlv } from "./der.ts";
+import { PkiError } from "./errors.ts";
+import { formatIp, makeSans, parseIp } from "./names.ts";
+import { OID } from "./oids.ts";
+import type { BasicConstraints, Extension, KeyUsageBit, SubjectAltNames } from "./types.ts";
+
+/** RFC 5280 §4.2.1.3 bit order. */
+export const KEY_USAGE_BITS: readonly KeyUsageBit[] = [
+  "digitalSignature", "contentCommitment", "keyEncipherment", "dataEncipherment", "keyAgreement",
+  "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly",
+];
+
+export function encodeExtension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
+  return critical ? seq(encodeOid(oid), encodeBoolean(true), octets(value)) : seq(encodeOid(oid), octets(value));
+}
+
+export function decodeExtension(t: Tlv): Extension {
+  const parts = children(expect(t, TAG.SEQUENCE, "Extension"));
+  const oid = readOid(expect(parts[0], TAG.OID, "extnID"));
+  let i = 1;
+  let critical = false;
+  if (parts[1]?.tag === TAG.BOOLEAN) {
+    critical = readBoolean(parts[1]);
+    // DER: DEFAULT FALSE is never encoded (X.690 §11.5).
+    if (!critical) throw new PkiError("bad-der", "malformed DER: explicit critical FALSE");
+    i = 2;
+  }
+  const value = expect(parts[i], TAG.OCTET_STRING, "extnValue").value;
+  if (parts.length !== i + 1) throw new PkiError("bad-der", "malformed DER: extra fields in Extension");
+  return Object.freeze({ oid, critical, value });
+}
+
+// ---- SubjectAltName (RFC 5280 §4.2.1.6) ----
+const GN = { email: ctx(1, false), dns: ctx(2, false), uri: ctx(6, false), ip: ctx(7, false) };
+
+export function encodeSans(s: SubjectAltNames): Uint8Array {
+  const enc = (t: number, v: string): Uint8Array => tlv(t, new Uint8Array(Buffer.from(v, "latin1")));
+  return seq(
+    ...s.dns.map((d) => enc(GN.dns, d)),
+    ...s.ip.map((ip) => tlv(GN.ip, parseIp(ip))),
+    ...s.email.map((e) => enc(GN.email, e)),
+    ...s.uri.map((u) => enc(GN.uri, u)),
+  );
+}
+
+export function decodeSans(value: Uint8Array): SubjectAltNames {
+  const s = { dns: [] as string[], ip: [] as string[], email: [] as string[], uri: [] as string[] };
+  for (const gn of children(expect(parseDer(value), TAG.SEQUENCE, "GeneralNames"))) {
+    if (gn.tag === GN.dns) s.dns.push(fromUtf8(gn.value));
+    else if (gn.tag === GN.email) s.email.push(fromUtf8(gn.value));
+    else if (gn.tag === GN.uri) s.uri.push(fromUtf8(gn.value));
+    else if (gn.tag === GN.ip) {
+      if (gn.value.length !== 4 && gn.value.length !== 16) throw new PkiError("bad-der", "malformed DER: IP SAN length");
+      s.ip.push(formatIp(gn.value));
+    } // otherName, directoryName, registeredID: not used by Kubernetes; kept only in `extensions`.
+  }
+  return makeSans(s);
+}
+
+// ---- KeyUsage (§4.2.1.3): a named BIT STRING, DER drops trailing zero bits ----
+export function encodeKeyUsage(bits: readonly KeyUsageBit[]): Uint8Array {
+  let n = 0;
+  for (const b of bits) n |= 1 << KEY_USAGE_BITS.indexOf(b);
+  let highest = -1;
+  for (let i = 0; i < 9; i++) if (n & (1 << i)) highest = i;
+  if (highest < 0) return encodeBitString(new Uint8Array(0));
+  const len = highest < 8 ? 1 : 2;
+  const bytes = new Uint8Array(len);
+  for (let i = 0; i <= highest; i++) if (n & (1 << i)) bytes[i >> 3]! |= 0x80 >> (i & 7);
+  return encodeBitString(bytes, len * 8 - 1 - highest);
+}
+
+export function decodeKeyUsage(value: Uint8Array): KeyUsageBit[] {
+  const { bytes } = readBitString(expect(parseDer(value), TAG.BIT_STRING, "KeyUsage"));
+  return KEY_USAGE_BITS.filter((_, i) => ((bytes[i >> 3] ?? 0) & (0x80 >> (i & 7))) !== 0);
+}
+
+// ---- ExtKeyUsage (§4.2.1.12) ----
+export const encodeEku = (oids: readonly string[]): Uint8Array => seq(...oids.map(encodeOid));
+export const decodeEku = (value: Uint8Array): string[] =>
+  children(expect(parseDer(value), TAG.SEQUENCE, "ExtKeyUsage")).map((t) => readOid(expect(t, TAG.OID, "KeyPurposeId")));
+
+// ---- BasicConstraints (§4.2.1.9) ----
+export function encodeBasicConstraints(bc: BasicConstraints): Uint8Array {
+  if (!bc.ca) return seq();
+  return bc.pathLen === undefined ? seq(encodeBoolean(true)) : seq(encodeBoolean(true), encodeSmallInt(bc.pathLen));
+}
+
+export function decodeBasicConstraints(value: Uint8Array): BasicConstraints {
+  const parts = children(expect(parseDer(value), TAG.SEQUENCE, "BasicConstraints"));
+  let i = 0;
+  let ca = false;
+  if (parts[0]?.tag === TAG.BOOLEAN) {
+    ca = readBoolean(parts[0]);
+    i = 1;
+  }
+  const p = parts[i];
+  if (p) return Object.freeze({ ca, pathLen: readSmallInt(expect(p, TAG.INTEGER, "pathLenConstraint")) });
+  return Object.freeze({ ca });
+}
+
+// ---- Key identifiers (§4.2.1.1, §4.2.1.2) ----
+export const encodeSki = (id: Uint8Array): Uint8Array => octets(id);
+export const decodeSki = (value: Uint8Array): Uint8Array => expect(parseDer(value), TAG.OCTET_STRING, "SubjectKeyIdentifier").value;
+export const encodeAki = (id: Uint8Array): Uint8Array => seq(tlv(ctx(0, false), id));
+
+export function decodeAki(value: Uint8Array): Uint8Array | undefined {
+  return children(expect(parseDer(value), TAG.SEQUENCE, "AuthorityKeyIdentifier")).find((t) => t.tag === ctx(0, false))?.value;
+}
+
+export const EXT = OID;

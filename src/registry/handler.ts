@@ -1,0 +1,235 @@
+// The generic REST handler over a Store (apiserver/pkg/registry/generic/registry/store.go + the
+// endpoint handlers' checks): create, get, update, patch, delete; list/watch live in handler-read.ts.
+// Order per write, as kube: decode checks → defaulting (prepare) → validation → admission → persist.
+import {
+  ApiError,
+  conflict,
+  forbidden,
+  invalid,
+  methodNotSupported,
+  notFound,
+  validateObjectMeta,
+  validateObjectMetaUpdate,
+  type ApiObject,
+  type FieldError,
+  type ResourceInfo,
+} from "../api/index.ts";
+import type { Clock, RandomSource } from "../base/index.ts";
+import type { Store, Ticker } from "../storage/index.ts";
+import { applyPatchDocument } from "./handler-patch.ts";
+import { deleteCollection, list, watch } from "./handler-read.ts";
+import { IMMORTAL_NAMESPACES } from "./kinds.ts";
+import {
+  checkBody,
+  checkUnknownFields,
+  generateName,
+  mapStorage,
+  reconcileName,
+  reconcileNamespace,
+  recordManager,
+  specOf,
+} from "./objects.ts";
+import type { DeleteOptions, PatchType, RequestContext, ResourceHandler, ResourceStrategy } from "./types.ts";
+
+export interface HandlerDeps {
+  readonly store: Store;
+  /** The namespaces store: a namespaced create needs its namespace to exist. */
+  readonly namespaces: Store;
+  readonly strategy: ResourceStrategy;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  /** Deletes every namespaced object in a namespace (namespace delete cascades). */
+  readonly cascade?: (namespace: string) => Promise<void>;
+  readonly bookmarks?: Ticker;
+}
+
+const SYSTEM_FIELDS = ["uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "selfLink"] as const;
+
+function throwIfInvalid(info: ResourceInfo, name: string, errs: FieldError[]): void {
+  if (errs.length > 0) throw invalid(info.group, info.kind, name, errs);
+}
+
+export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): ResourceHandler {
+  const { store, strategy } = deps;
+  const subresourceOk = (sub: string | undefined): string => {
+    const s = sub ?? "";
+    if (s !== "" && !info.subresources.includes(s)) throw new ApiError("NotFound", `the server could not find the requested resource`);
+    if (s === "scale") throw methodNotSupported(info.group, `${info.resource}/scale`, "scale");
+    return s;
+  };
+  const current = async (namespace: string, name: string): Promise<ApiObject> => {
+    const obj = await mapStorage(info, name, () => store.get(info.namespaced ? namespace : "", name));
+    if (obj === undefined) throw notFound(info.group, info.resource, name);
+    return obj;
+  };
+
+  async function persistCreate(ctx: RequestContext, obj: ApiObject, operation: "Update" | "Apply"): Promise<ApiObject> {
+    for (const f of SYSTEM_FIELDS) delete obj.metadata[f];
+    delete obj.metadata.managedFields;
+    if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = generateName(obj.metadata.generateName, deps.random);
+    const namespace = obj.metadata.namespace ?? "";
+    if (info.namespaced && namespace !== "" && (await deps.namespaces.get("", namespace)) === undefined) {
+      throw notFound("", "namespaces", namespace);
+    }
+    if (info.subresources.includes("status")) delete obj.status;
+    let next = strategy.prepareForCreate ? strategy.prepareForCreate(obj, ctx) : obj;
+    if (next.spec !== undefined) next.metadata.generation = 1;
+    const name = next.metadata.name ?? "";
+    throwIfInvalid(info, name, [...validateObjectMeta(next.metadata, info), ...(strategy.validate?.(next) ?? [])]);
+    await strategy.admit?.(next, undefined, ctx, "create", "");
+    recordManager(next, ctx, operation, "");
+    if (ctx.dryRun) {
+      next = { ...next, metadata: { ...next.metadata, uid: next.metadata.uid ?? dryRunUid(deps.random), creationTimestamp: rfc3339(ctx.now) } };
+      return next;
+    }
+    return mapStorage(info, name, () => store.create(next));
+  }
+
+  async function persistUpdate(ctx: RequestContext, cur: ApiObject, incoming: ApiObject, sub: string, operation: "Update" | "Apply"): Promise<ApiObject> {
+    let next = mergeForSubresource(info, strategy, cur, incoming, sub);
+    next.metadata = { ...next.metadata, uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp, resourceVersion: cur.metadata.resourceVersion };
+    if (cur.metadata.deletionTimestamp) next.metadata.deletionTimestamp = cur.metadata.deletionTimestamp;
+    else delete next.metadata.deletionTimestamp;
+    if (strategy.prepareForUpdate) next = strategy.prepareForUpdate(next, cur, ctx, sub);
+    const generation = cur.metadata.generation;
+    if (generation !== undefined) next.metadata.generation = specOf(next) !== specOf(cur) ? generation + 1 : generation;
+    const name = cur.metadata.name ?? "";
+    throwIfInvalid(info, name, [
+      ...validateObjectMeta(next.metadata, info),
+      ...validateObjectMetaUpdate(next.metadata, cur.metadata),
+      ...(strategy.validateUpdate ? strategy.validateUpdate(next, cur, sub) : (strategy.validate?.(next) ?? [])),
+    ]);
+    await strategy.admit?.(next, cur, ctx, "update", sub);
+    recordManager(next, ctx, operation, sub);
+    if (ctx.dryRun) return next;
+    const saved = await mapStorage(info, name, () => store.update(next));
+    // Finalizers gone on an object being deleted: the delete completes now (generic store's behaviour).
+    if (saved.metadata.deletionTimestamp && (saved.metadata.finalizers ?? []).length === 0) {
+      return mapStorage(info, name, () => store.delete(saved.metadata.namespace ?? "", name, saved.metadata.resourceVersion));
+    }
+    return saved;
+  }
+
+  const handler: ResourceHandler = {
+    info,
+    async create(ctx, namespace, raw, subresource) {
+      if ((subresource ?? "") !== "") throw methodNotSupported(info.group, `${info.resource}/${subresource ?? ""}`, "create");
+      checkUnknownFields(ctx, info, raw);
+      const obj = checkBody(info, structuredClone(raw));
+      reconcileNamespace(info, obj, namespace);
+      return persistCreate(ctx, obj, "Update");
+    },
+
+    async get(_ctx, namespace, name, subresource) {
+      subresourceOk(subresource);
+      return current(namespace, name);
+    },
+
+    list: (ctx, namespace, params) => list(info, store, namespace, params),
+    watch: (ctx, namespace, params, signal) => watch(info, store, namespace, params, signal, deps.bookmarks),
+    deleteCollection: (ctx, namespace, params) => deleteCollection(info, store, namespace, params, (o) => handler.delete(ctx, o.metadata.namespace ?? "", o.metadata.name ?? "", {})),
+
+    async update(ctx, namespace, name, raw, subresource) {
+      const sub = subresourceOk(subresource);
+      checkUnknownFields(ctx, info, raw);
+      const obj = checkBody(info, structuredClone(raw));
+      reconcileNamespace(info, obj, namespace);
+      reconcileName(obj, name);
+      const cur = await mapStorage(info, name, () => store.get(info.namespaced ? namespace : "", name));
+      if (cur === undefined) {
+        if (sub === "" && strategy.allowCreateOnUpdate) return persistCreate(ctx, obj, "Update");
+        throw notFound(info.group, info.resource, name);
+      }
+      const rv = obj.metadata.resourceVersion;
+      if (rv !== undefined && rv !== "" && rv !== cur.metadata.resourceVersion) {
+        throw conflict(info.group, info.resource, name, "the object has been modified; please apply your changes to the latest version and try again");
+      }
+      return persistUpdate(ctx, cur, obj, sub, "Update");
+    },
+
+    async patch(ctx, namespace, name, type: PatchType, patch, opts, subresource) {
+      const sub = subresourceOk(subresource);
+      void opts;
+      // kube's patcher retries on a lost race unless the patch itself pinned a resourceVersion.
+      for (let attempt = 0; ; attempt++) {
+        const cur = await mapStorage(info, name, () => store.get(info.namespaced ? namespace : "", name));
+        if (cur === undefined) {
+          if (type !== "apply" || sub !== "") throw notFound(info.group, info.resource, name);
+          checkUnknownFields(ctx, info, patch);
+          const obj = checkBody(info, structuredClone(patch));
+          reconcileNamespace(info, obj, namespace);
+          reconcileName(obj, name);
+          return persistCreate(ctx, obj, "Apply");
+        }
+        const { next, pinned } = applyPatchDocument(info, cur, type, patch);
+        checkUnknownFields(ctx, info, next);
+        reconcileNamespace(info, next, namespace);
+        try {
+          return await persistUpdate(ctx, cur, next, sub, type === "apply" ? "Apply" : "Update");
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === "Conflict") || pinned || attempt >= 4) throw err;
+        }
+      }
+    },
+
+    async delete(ctx, namespace, name, options: DeleteOptions) {
+      const cur = await current(namespace, name);
+      checkPreconditions(info, cur, options);
+      if (info.group === "" && info.resource === "namespaces" && IMMORTAL_NAMESPACES.includes(name)) {
+        throw forbidden("", "namespaces", name, "this namespace may not be deleted");
+      }
+      await strategy.admit?.(cur, cur, ctx, "delete", "");
+      if ((cur.metadata.finalizers ?? []).length > 0) {
+        if (cur.metadata.deletionTimestamp || ctx.dryRun) return cur;
+        const marked = { ...cur, metadata: { ...cur.metadata, deletionTimestamp: rfc3339(ctx.now), deletionGracePeriodSeconds: 0 } };
+        return mapStorage(info, name, () => store.update(marked));
+      }
+      if (ctx.dryRun) return cur;
+      if (deps.cascade !== undefined) await deps.cascade(name);
+      return mapStorage(info, name, () => store.delete(cur.metadata.namespace ?? "", name, cur.metadata.resourceVersion));
+    },
+  };
+  return handler;
+}
+
+/** Which parts of an update apply: /status changes only status; the main resource keeps status when
+ *  the kind has a status subresource; other subresources are the strategy's (CSR approval). */
+function mergeForSubresource(info: ResourceInfo, strategy: ResourceStrategy, cur: ApiObject, incoming: ApiObject, sub: string): ApiObject {
+  if (sub === "status") {
+    return { ...structuredClone(cur), status: incoming.status };
+  }
+  if (sub === "" && info.subresources.includes("status") && !(strategy.subresources ?? []).includes("status")) {
+    const next = { ...incoming };
+    if (cur.status === undefined) delete next.status;
+    else next.status = cur.status;
+    return next;
+  }
+  return incoming;
+}
+
+function checkPreconditions(info: ResourceInfo, cur: ApiObject, options: DeleteOptions): void {
+  const p = options.preconditions;
+  const name = cur.metadata.name ?? "";
+  if (p?.uid && p.uid !== cur.metadata.uid) {
+    throw conflict(info.group, info.resource, name, `Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${cur.metadata.uid ?? ""}`);
+  }
+  if (p?.resourceVersion && p.resourceVersion !== cur.metadata.resourceVersion) {
+    throw conflict(
+      info.group,
+      info.resource,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${p.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion ?? ""}`,
+    );
+  }
+}
+
+function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function dryRunUid(random: RandomSource): string {
+  const b = random.bytes(16);
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+

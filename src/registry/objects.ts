@@ -1,0 +1,138 @@
+// Shared steps of the generic REST handler: storage → API error mapping, body checks against the URL,
+// strict field validation, generateName, managedFields. All pure except for the RandomSource.
+import {
+  ApiError,
+  alreadyExists,
+  apiVersionOf,
+  badRequest,
+  conflict,
+  fieldsV1Of,
+  internalError,
+  notFound,
+  strictDecodingMessage,
+  unknownFields,
+  type ApiObject,
+  type JsonValue,
+  type ManagedFieldsEntry,
+  type ResourceInfo,
+} from "../api/index.ts";
+import type { RandomSource } from "../base/index.ts";
+import { StorageError } from "../storage/index.ts";
+import type { RequestContext } from "./types.ts";
+
+/** StorageError → ApiError with apimachinery's messages and details. */
+export function toApiError(err: unknown, info: ResourceInfo, name: string): unknown {
+  if (!(err instanceof StorageError)) return err;
+  switch (err.code) {
+    case "not-found":
+      return notFound(info.group, info.resource, name);
+    case "exists":
+      return alreadyExists(info.group, info.resource, name);
+    case "conflict":
+      return conflict(info.group, info.resource, name, "the object has been modified; please apply your changes to the latest version and try again");
+    case "compacted":
+      return new ApiError("Expired", err.message);
+    case "invalid":
+      return badRequest(err.message);
+    case "unavailable":
+      return new ApiError("ServiceUnavailable", err.message);
+    default:
+      return internalError(err);
+  }
+}
+
+export async function mapStorage<T>(info: ResourceInfo, name: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw toApiError(err, info, name);
+  }
+}
+
+/** The body must be an object of this resource's kind (kube: 400 on a kind/apiVersion mismatch). */
+export function checkBody(info: ResourceInfo, obj: unknown): ApiObject {
+  if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
+    throw badRequest(`the body of the request was not a JSON object`);
+  }
+  const o = obj as Partial<ApiObject>;
+  const apiVersion = apiVersionOf(info.group, info.version);
+  if (o.kind !== undefined && o.kind !== "" && o.kind !== info.kind) {
+    throw badRequest(kindMismatch(o.kind, info, apiVersion, o.apiVersion));
+  }
+  if (o.apiVersion !== undefined && o.apiVersion !== "" && o.apiVersion !== apiVersion) {
+    throw badRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (${apiVersion})`);
+  }
+  const metadata = o.metadata !== null && typeof o.metadata === "object" && !Array.isArray(o.metadata) ? o.metadata : {};
+  return { ...(o as Record<string, unknown>), apiVersion, kind: info.kind, metadata: { ...metadata } } as ApiObject;
+}
+
+function kindMismatch(kind: string, info: ResourceInfo, apiVersion: string, bodyVersion: string | undefined): string {
+  // kube's decoder: `<Kind> in version "<v>" cannot be handled as a <ExpectedKind>: …`
+  const v = bodyVersion && bodyVersion.includes("/") ? bodyVersion.split("/")[1] : (bodyVersion ?? info.version);
+  return `${kind} in version "${v}" cannot be handled as a ${info.kind}: the kind in the data (${kind}) does not match the expected kind (${info.kind}) for ${apiVersion}`;
+}
+
+/** Name/namespace in the body vs the URL (apiserver/pkg/endpoints/handlers/rest.go checkName). */
+export function reconcileNamespace(info: ResourceInfo, obj: ApiObject, namespace: string): void {
+  if (!info.namespaced) {
+    delete obj.metadata.namespace;
+    return;
+  }
+  const bodyNs = obj.metadata.namespace;
+  if (bodyNs !== undefined && bodyNs !== "" && bodyNs !== namespace) {
+    throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+  }
+  obj.metadata.namespace = namespace;
+}
+
+export function reconcileName(obj: ApiObject, name: string): void {
+  const bodyName = obj.metadata.name;
+  if (bodyName !== undefined && bodyName !== "" && bodyName !== name) {
+    throw badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`);
+  }
+  obj.metadata.name = name;
+}
+
+/** fieldValidation: Strict → 400, Warn → warnings (one per field, kube's text), Ignore/unset → nothing. */
+export function checkUnknownFields(ctx: RequestContext, info: ResourceInfo, raw: unknown): void {
+  if (ctx.fieldValidation !== "Strict" && ctx.fieldValidation !== "Warn") return;
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return;
+  const unknown = unknownFields(info.kind, raw as Record<string, unknown>);
+  if (unknown.length === 0) return;
+  if (ctx.fieldValidation === "Strict") throw badRequest(strictDecodingMessage(unknown));
+  for (const f of unknown) ctx.warnings.push(`unknown field "${f}"`);
+}
+
+const GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+
+/** names.SimpleNameGenerator: base (truncated to 58) + 5 random characters of kube's alphabet. */
+export function generateName(base: string, random: RandomSource): string {
+  const bytes = random.bytes(5);
+  let suffix = "";
+  for (const b of bytes) suffix += GENERATE_ALPHABET[b % GENERATE_ALPHABET.length] ?? "x";
+  return `${base.slice(0, 58)}${suffix}`;
+}
+
+/** Records (or refreshes) this manager's managedFields entry. Field ownership is not tracked for conflicts. */
+export function recordManager(obj: ApiObject, ctx: RequestContext, operation: "Update" | "Apply", subresource: string): void {
+  const manager = ctx.fieldManager ?? "unknown";
+  const entry: ManagedFieldsEntry = {
+    manager,
+    operation,
+    apiVersion: obj.apiVersion,
+    time: ctx.now.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    fieldsType: "FieldsV1",
+    fieldsV1: fieldsV1Of(obj as unknown as JsonValue),
+    ...(subresource ? { subresource } : {}),
+  };
+  const others = (obj.metadata.managedFields ?? []).filter(
+    (e) => !(e.manager === manager && e.operation === operation && (e.subresource ?? "") === subresource),
+  );
+  obj.metadata.managedFields = [...others, entry];
+}
+
+/** The object minus status and metadata: what a generation bump compares. */
+export function specOf(obj: ApiObject): string {
+  const { metadata: _m, status: _s, ...rest } = obj;
+  return JSON.stringify(rest);
+}

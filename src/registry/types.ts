@@ -1,0 +1,94 @@
+// The registry ↔ server seam (docs/CONTRACTS.md "registry/ ↔ server/"). The server authenticates and
+// authorizes the request, decodes the body into a plain object and calls one ResourceHandler method;
+// handlers throw ApiError and the server maps it to a Status (server/status.ts).
+import type { ApiList, ApiObject, FieldError, ResourceInfo } from "../api/index.ts";
+import type { Authorizer, RuleResolver, UserInfo } from "../auth/index.ts";
+import type { Clock, RandomSource } from "../base/index.ts";
+import type { Store, WatchEvent } from "../storage/index.ts";
+
+export interface RequestContext {
+  user: UserInfo;
+  authorizer: Authorizer;
+  dryRun: boolean;
+  fieldManager?: string;
+  fieldValidation: "Strict" | "Warn" | "Ignore" | undefined;
+  now: Date;
+  /** Warning headers to send (fieldValidation=Warn, deprecations). */
+  warnings: string[];
+}
+
+export interface ListParams {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+  allowWatchBookmarks?: boolean;
+  timeoutSeconds?: number;
+}
+
+export type PatchType = "json" | "merge" | "strategic" | "apply";
+
+export interface DeleteOptions {
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export interface ResourceHandler {
+  readonly info: ResourceInfo;
+  create(ctx: RequestContext, namespace: string, obj: ApiObject, subresource?: string): Promise<ApiObject>;
+  get(ctx: RequestContext, namespace: string, name: string, subresource?: string): Promise<ApiObject>;
+  list(ctx: RequestContext, namespace: string, params: ListParams): Promise<ApiList>;
+  update(ctx: RequestContext, namespace: string, name: string, obj: ApiObject, subresource?: string): Promise<ApiObject>;
+  patch(
+    ctx: RequestContext,
+    namespace: string,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    opts: { force?: boolean },
+    subresource?: string,
+  ): Promise<ApiObject>;
+  delete(ctx: RequestContext, namespace: string, name: string, options: DeleteOptions): Promise<ApiObject>;
+  deleteCollection(ctx: RequestContext, namespace: string, params: ListParams): Promise<ApiList>;
+  watch(ctx: RequestContext, namespace: string, params: ListParams, signal: AbortSignal): AsyncIterable<WatchEvent>;
+}
+
+export interface Registry {
+  handler(group: string, version: string, resource: string): ResourceHandler | undefined;
+  resources(): readonly ResourceInfo[];
+}
+
+/** One Store per stored resource; callers memoize (createRegistry calls it once per row). */
+export type StoreLookup = (info: ResourceInfo) => Store;
+
+export interface RegistryOptions {
+  stores: StoreLookup;
+  authorizer: Authorizer;
+  rules: RuleResolver;
+  clock: Clock;
+  random: RandomSource;
+  /** Handlers that replace or add to the generic ones (matched by info group/version/resource). */
+  extraHandlers?: ResourceHandler[];
+}
+
+/** Per-kind rules, pure (DESIGN.md ResourceStrategy). Every hook is optional. */
+export interface ResourceStrategy<T extends ApiObject = ApiObject> {
+  prepareForCreate?(obj: T, ctx: RequestContext): T;
+  /** subresource is "" for the main resource, else "status", "approval", … */
+  prepareForUpdate?(next: T, current: T, ctx: RequestContext, subresource: string): T;
+  validate?(obj: T): FieldError[];
+  validateUpdate?(next: T, current: T, subresource: string): FieldError[];
+  /** Additional authorization/admission; throws ApiError (Forbidden). */
+  admit?(obj: T, current: T | undefined, ctx: RequestContext, op: "create" | "update" | "delete", subresource: string): Promise<void>;
+  /** kube's AllowCreateOnUpdate: PUT of a missing object creates it (rbac kinds, events, leases). */
+  allowCreateOnUpdate?: boolean;
+  /** Subresources this strategy handles itself in prepareForUpdate (e.g. CSR "approval"). */
+  subresources?: readonly string[];
+}
+
+/** Context a strategy's admit() may need beyond the request (reading other objects). */
+export interface AdmissionDeps {
+  readonly stores: StoreLookup;
+  readonly rules: RuleResolver;
+}

@@ -1,0 +1,142 @@
+// The handler chain, in ONE function (DESIGN.md rule 11), in kube-apiserver's order
+// (reference k8s-authn-and-rbac.md §2.3): body limit → request info → authenticate (401) →
+// authorize (403) → route (health, version, discovery, OpenAPI, or the registry's handler).
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ApiError, forbidden } from "../api/index.ts";
+import { forbiddenMessage } from "../auth/index.ts";
+import type { AuthenticationResult, Authenticator, Authorizer, RequestAttributes, UserInfo } from "../auth/index.ts";
+import type { Registry } from "../registry/index.ts";
+import { checkDeclaredLength } from "./body.ts";
+import { aggregatedVersion, AGGREGATED_V2, AGGREGATED_V2BETA1, VERSION_INFO, type DiscoveryDocs } from "./discovery.ts";
+import { socketState, type ParseCertificate } from "./peer.ts";
+import { parseRequestInfo, type RequestInfo } from "./request-info.ts";
+import { serveResource, type RestEnv } from "./rest.ts";
+import { errorResponse, UNAUTHORIZED_BODY } from "./status.ts";
+
+export interface HandlerOptions extends RestEnv {
+  readonly registry: Registry;
+  readonly authenticator: Authenticator;
+  readonly parseCertificate: ParseCertificate;
+  readonly discovery: DiscoveryDocs;
+  readonly isReady: () => boolean;
+  /** How long a connection's certificate authentication is reused (ms); 0 disables the cache. */
+  readonly authCacheMs: number;
+  readonly onInternalError?: (err: unknown, req: IncomingMessage) => void;
+}
+
+const VERSION_BODY = JSON.stringify(VERSION_INFO);
+const HEALTH_PATHS = new Set(["/healthz", "/livez", "/readyz", "/healthz/ping", "/livez/ping", "/readyz/ping"]);
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { "Content-Type": contentType, "Content-Length": String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+export function sendError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  const { httpStatus, body } = errorResponse(err);
+  if (httpStatus === 403) res.setHeader("X-Content-Type-Options", "nosniff");
+  if (httpStatus === 413) res.setHeader("Connection", "close");
+  send(res, httpStatus, "application/json", JSON.stringify(body));
+}
+
+function bearerToken(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  if (h === undefined || h.length < 8 || h.slice(0, 7).toLowerCase() !== "bearer ") return undefined;
+  const t = h.slice(7).trim();
+  return t === "" ? undefined : t;
+}
+
+async function authenticate(req: IncomingMessage, path: string, opts: HandlerOptions): Promise<AuthenticationResult> {
+  const state = socketState(req.socket, opts.parseCertificate);
+  if (!state.peer.ok) return { outcome: "rejected", reason: state.peer.reason };
+  const token = bearerToken(req);
+  if (token !== undefined) return opts.authenticator.authenticate({ peerCertificates: state.peer.chain, bearerToken: token, path });
+  // Same certificate on the same connection: reuse its verdict for a short while (never past the
+  // leaf's notAfter), so keep-alive clients pay for chain verification once.
+  const now = Date.now();
+  if (state.auth !== undefined && state.authUntil !== undefined && now < state.authUntil) return state.auth;
+  const result = await opts.authenticator.authenticate({ peerCertificates: state.peer.chain, path });
+  if (opts.authCacheMs > 0 && state.peer.chain.length > 0) {
+    const leaf = state.peer.chain[0];
+    state.auth = result;
+    state.authUntil = Math.min(now + opts.authCacheMs, leaf ? leaf.notAfter.getTime() : 0);
+  }
+  return result;
+}
+
+function attributes(user: UserInfo, ri: RequestInfo): RequestAttributes {
+  return {
+    user,
+    verb: ri.verb,
+    isResourceRequest: ri.isResourceRequest,
+    path: ri.path,
+    apiGroup: ri.apiGroup,
+    apiVersion: ri.apiVersion,
+    resource: ri.resource,
+    subresource: ri.subresource,
+    namespace: ri.namespace,
+    name: ri.name,
+  };
+}
+
+function serveNonResource(req: IncomingMessage, res: ServerResponse, path: string, opts: HandlerOptions): void {
+  const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+  if (HEALTH_PATHS.has(trimmed)) {
+    const ready = !trimmed.startsWith("/readyz") || opts.isReady();
+    return send(res, ready ? 200 : 503, "text/plain; charset=utf-8", ready ? "ok" : "[-]shutting down or not yet serving\nreadyz check failed");
+  }
+  if (trimmed === "/version") return send(res, 200, "application/json", VERSION_BODY);
+  const d = opts.discovery;
+  if (trimmed === "/api" || trimmed === "/apis") {
+    const v = aggregatedVersion(req.headers.accept);
+    res.setHeader("Vary", "Accept");
+    if (v !== undefined) {
+      const docs = trimmed === "/api" ? d.aggregatedCore : d.aggregatedGroups;
+      return send(res, 200, v === "v2" ? AGGREGATED_V2 : AGGREGATED_V2BETA1, docs[v]);
+    }
+  }
+  const doc = d.legacy.get(trimmed) ?? d.openapi.get(trimmed);
+  if (doc !== undefined) return send(res, 200, "application/json", doc);
+  // /openapi/v2 and everything else: kubectl falls back to compiled-in types on a 404 (§2).
+  throw new ApiError("NotFound", "the server could not find the requested resource");
+}
+
+/** The whole chain for one request; every failure becomes a Status (status.ts). */
+export async function handleRequest(req: IncomingMessage, res: ServerResponse, opts: HandlerOptions): Promise<void> {
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
+  checkDeclaredLength(req, opts.maxBodyBytes);
+  const ri = parseRequestInfo(req.method ?? "GET", path, query);
+  const authn = await authenticate(req, path, opts);
+  if (authn.outcome !== "authenticated") {
+    res.writeHead(401, { "Content-Type": "application/json", "Content-Length": String(UNAUTHORIZED_BODY.length) });
+    res.end(UNAUTHORIZED_BODY);
+    return;
+  }
+  const attrs = attributes(authn.user, ri);
+  const decision = await opts.authorizer.authorize(attrs);
+  if (decision.verdict !== "allow") {
+    const why = forbiddenMessage(attrs, decision.reason);
+    throw ri.isResourceRequest ? forbidden(ri.apiGroup, ri.resource, ri.name, why) : forbidden("", "", "", why);
+  }
+  if (!ri.isResourceRequest) return serveNonResource(req, res, path, opts);
+  const handler = opts.registry.handler(ri.apiGroup, ri.apiVersion, ri.resource);
+  return serveResource(req, res, { ri, query, user: authn.user, handler }, opts);
+}
+
+/** node:http listener: runs the chain, turns anything thrown into a Status response. */
+export function createRequestListener(opts: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handleRequest(req, res, opts).catch((err: unknown) => {
+      const e = errorResponse(err);
+      if (e.httpStatus >= 500) opts.onInternalError?.(err, req);
+      sendError(res, err);
+    });
+  };
+}

@@ -1,0 +1,82 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ApiError } from "../api/index.ts";
+import { decodeProtobufObject } from "./protobuf.ts";
+
+// A minimal protobuf writer for the test: what Go's generated marshallers emit for these messages.
+type Part = [number, string | number | Uint8Array | Part[]];
+function varint(n: number): number[] {
+  const out: number[] = [];
+  let v = BigInt(n);
+  if (v < 0n) v = BigInt.asUintN(64, v);
+  do {
+    let b = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v > 0n) b |= 0x80;
+    out.push(b);
+  } while (v > 0n);
+  return out;
+}
+function enc(parts: readonly Part[]): Uint8Array {
+  const out: number[] = [];
+  for (const [num, v] of parts) {
+    if (typeof v === "number") out.push(...varint(num << 3), ...varint(v));
+    else {
+      const bytes = typeof v === "string" ? new TextEncoder().encode(v) : v instanceof Uint8Array ? v : enc(v);
+      out.push(...varint((num << 3) | 2), ...varint(bytes.length), ...bytes);
+    }
+  }
+  return new Uint8Array(out);
+}
+function envelope(apiVersion: string, kind: string, raw: Part[]): Uint8Array {
+  const body = enc([[1, [[1, apiVersion], [2, kind]]], [2, enc(raw)], [3, ""], [4, ""]]);
+  return new Uint8Array([0x6b, 0x38, 0x73, 0x00, ...body]);
+}
+
+test("decodes the bodies kubectl 1.32 sends as protobuf", () => {
+  const cases: { name: string; body: Uint8Array; want: unknown }[] = [
+    {
+      name: "SelfSubjectAccessReview (auth can-i)",
+      body: envelope("authorization.k8s.io/v1", "SelfSubjectAccessReview", [[1, []], [2, [[1, [[1, "default"], [2, "list"], [3, ""], [5, "pods"]]]]]]),
+      want: { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", metadata: {}, spec: { resourceAttributes: { namespace: "default", verb: "list", group: "", resource: "pods" } } },
+    },
+    {
+      name: "Role with an empty apiGroup kept (create role)",
+      body: envelope("rbac.authorization.k8s.io/v1", "Role", [[1, [[1, "r"], [3, "ns"], [11, [[1, "a"], [2, "b"]]]]], [2, [[1, "get"], [1, "list"], [2, ""], [3, "pods"]]]]),
+      want: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "r", namespace: "ns", labels: { a: "b" } }, rules: [{ verbs: ["get", "list"], apiGroups: [""], resources: ["pods"] }] },
+    },
+    {
+      name: "RoleBinding",
+      body: envelope("rbac.authorization.k8s.io/v1", "RoleBinding", [[1, [[1, "b"]]], [2, [[1, "User"], [2, "rbac.authorization.k8s.io"], [3, "minjun"]]], [3, [[1, "rbac.authorization.k8s.io"], [2, "Role"], [3, "r"]]]]),
+      want: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "b" }, subjects: [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "minjun" }], roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "r" } },
+    },
+    {
+      name: "CSR approval with times and bytes",
+      body: envelope("certificates.k8s.io/v1", "CertificateSigningRequest", [
+        [1, [[1, "c"], [6, "42"], [8, [[1, 1700000000]]]]],
+        [2, [[1, new Uint8Array([1, 2, 3])], [5, "client auth"], [8, 86400]]],
+        [3, [[1, [[1, "Approved"], [6, "True"], [2, "KubectlApprove"], [4, [[1, 1700000001]]], [5, []]]]]],
+      ]),
+      want: {
+        apiVersion: "certificates.k8s.io/v1",
+        kind: "CertificateSigningRequest",
+        metadata: { name: "c", resourceVersion: "42", creationTimestamp: "2023-11-14T22:13:20Z" },
+        spec: { request: "AQID", usages: ["client auth"], expirationSeconds: 86400 },
+        status: { conditions: [{ type: "Approved", status: "True", reason: "KubectlApprove", lastUpdateTime: "2023-11-14T22:13:21Z" }] },
+      },
+    },
+  ];
+  for (const c of cases) assert.deepEqual(decodeProtobufObject(c.body), c.want, c.name);
+});
+
+test("rejects malformed protobuf with a 400 and unknown kinds with a 415", () => {
+  const bad: [string, Uint8Array, string][] = [
+    ["no magic", new Uint8Array([1, 2, 3, 4, 5]), "BadRequest"],
+    ["truncated", new Uint8Array([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x50, 0x01]), "BadRequest"],
+    ["unknown kind", envelope("v1", "Pod", [[1, [[1, "p"]]]]), "UnsupportedMediaType"],
+    ["string not UTF-8", envelope("v1", "Namespace", [[1, [[1, new Uint8Array([0xff, 0xfe])]]]]), "BadRequest"],
+  ];
+  for (const [name, body, code] of bad) {
+    assert.throws(() => decodeProtobufObject(body), (e: unknown) => e instanceof ApiError && e.code === code, name);
+  }
+});

@@ -1,0 +1,143 @@
+// Resource requests: RequestInfo verb → the registry's ResourceHandler (docs/CONTRACTS.md registry ↔
+// server). Authentication and authorization already happened; this decodes bodies and query
+// parameters, checks that the object agrees with the URL, and writes JSON, Table or a watch stream.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ApiError, badRequest, type ApiObject, type ResourceInfo } from "../api/index.ts";
+import type { UserInfo, Authorizer } from "../auth/index.ts";
+import type { ListParams, RequestContext, ResourceHandler } from "../registry/index.ts";
+import { decodeObject, decodeOptional, decodePatch, readBody } from "./body.ts";
+import type { RequestInfo } from "./request-info.ts";
+import { toTable, wantsTable } from "./table.ts";
+import { serveWatch, type WatchOptions } from "./watch.ts";
+
+export interface RestEnv {
+  readonly authorizer: Authorizer;
+  readonly maxBodyBytes: number;
+  readonly now: () => Date;
+  readonly watch: Omit<WatchOptions, "table">;
+}
+
+const NOT_FOUND = new ApiError("NotFound", "the server could not find the requested resource");
+
+function intParam(query: URLSearchParams, name: string): number | undefined {
+  const v = query.get(name);
+  if (v === null || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw badRequest(`invalid value for ${name}: ${JSON.stringify(v)}`);
+  return n;
+}
+
+export function listParams(query: URLSearchParams): ListParams {
+  const p: { -readonly [K in keyof ListParams]: ListParams[K] } = {};
+  const s = (k: "labelSelector" | "fieldSelector" | "continue" | "resourceVersion" | "resourceVersionMatch"): void => {
+    const v = query.get(k);
+    if (v !== null && v !== "") p[k] = v;
+  };
+  s("labelSelector");
+  s("fieldSelector");
+  s("continue");
+  s("resourceVersion");
+  s("resourceVersionMatch");
+  const limit = intParam(query, "limit");
+  if (limit !== undefined && limit > 0) p.limit = limit;
+  const timeout = intParam(query, "timeoutSeconds");
+  if (timeout !== undefined) p.timeoutSeconds = timeout;
+  if (query.get("allowWatchBookmarks") === "true") p.allowWatchBookmarks = true;
+  return p;
+}
+
+function requestContext(user: UserInfo, query: URLSearchParams, env: RestEnv): RequestContext {
+  const dryRun = query.getAll("dryRun");
+  if (dryRun.some((d) => d !== "All")) throw badRequest(`invalid dry run value: ${JSON.stringify(dryRun.join(","))}: only "All" is supported`);
+  const fv = query.get("fieldValidation") ?? undefined;
+  if (fv !== undefined && fv !== "Strict" && fv !== "Warn" && fv !== "Ignore") {
+    throw badRequest(`invalid fieldValidation directive: ${JSON.stringify(fv)}: must be one of Ignore, Warn, Strict`);
+  }
+  const fieldManager = query.get("fieldManager") ?? undefined;
+  return { user, authorizer: env.authorizer, dryRun: dryRun.length > 0, fieldManager, fieldValidation: fv, now: env.now(), warnings: [] };
+}
+
+/** The body's metadata must agree with the URL (apiserver's create/update handlers). */
+function checkAgainstUrl(obj: Record<string, unknown>, ri: RequestInfo, info: ResourceInfo, needsName: boolean): ApiObject {
+  const meta = (obj["metadata"] ??= {});
+  if (meta === null || typeof meta !== "object" || Array.isArray(meta)) throw badRequest("metadata must be an object");
+  const m = meta as Record<string, unknown>;
+  if (info.namespaced) {
+    if (m["namespace"] !== undefined && m["namespace"] !== "" && m["namespace"] !== ri.namespace) {
+      throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+    }
+    if (ri.namespace !== "") m["namespace"] = ri.namespace;
+  }
+  if (needsName && m["name"] !== ri.name) {
+    throw badRequest(`the name of the object (${String(m["name"] ?? "")}) does not match the name on the URL (${ri.name})`);
+  }
+  return obj as ApiObject;
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown, warnings: readonly string[]): void {
+  const body = JSON.stringify(value);
+  const headers: Record<string, string | string[]> = { "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(body)) };
+  // RFC 7234 §5.5 warn-code 299 — what kube-apiserver sends for fieldValidation=Warn and deprecations.
+  if (warnings.length > 0) headers["Warning"] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+export async function serveResource(
+  req: IncomingMessage,
+  res: ServerResponse,
+  call: { ri: RequestInfo; query: URLSearchParams; user: UserInfo; handler: ResourceHandler | undefined },
+  env: RestEnv,
+): Promise<void> {
+  const { ri, query, handler } = call;
+  if (handler === undefined) throw NOT_FOUND;
+  const info = handler.info;
+  // Cluster-scoped kinds have no namespaced URLs (…/namespaces/x/clusterroles → 404); for the
+  // "namespaces" resource RequestInfo puts the name in `namespace` too, the handler wants "".
+  if (!info.namespaced && ri.namespace !== "" && ri.resource !== "namespaces") throw NOT_FOUND;
+  const ns = info.namespaced ? ri.namespace : "";
+  if (info.namespaced && ri.name !== "" && ns === "") throw NOT_FOUND;
+  const ctx = requestContext(call.user, query, env);
+  const sub = ri.subresource === "" ? undefined : ri.subresource;
+  const table = wantsTable(req.headers.accept) && sub === undefined;
+  const body = (): Promise<Uint8Array> => readBody(req, env.maxBodyBytes);
+  switch (ri.verb) {
+    case "get": {
+      const obj = await handler.get(ctx, ns, ri.name, sub);
+      const out = table ? toTable(info, [obj], ctx.now, { resourceVersion: obj.metadata.resourceVersion }) : obj;
+      return sendJson(res, 200, out, ctx.warnings);
+    }
+    case "list": {
+      const list = await handler.list(ctx, ns, listParams(query));
+      const m = list.metadata;
+      const out = table ? toTable(info, list.items, ctx.now, { resourceVersion: m.resourceVersion, continue: m.continue, remainingItemCount: m.remainingItemCount }) : list;
+      return sendJson(res, 200, out, ctx.warnings);
+    }
+    case "watch":
+      return serveWatch(res, handler, { ctx, namespace: ns, params: listParams(query) }, { ...env.watch, table });
+    case "create": {
+      const obj = checkAgainstUrl(decodeObject(req.headers["content-type"], await body()), ri, info, false);
+      if (sub !== undefined && ri.name !== "") (obj.metadata as { name?: string }).name ??= ri.name;
+      return sendJson(res, 201, await handler.create(ctx, ns, obj, sub), ctx.warnings);
+    }
+    case "update": {
+      const obj = checkAgainstUrl(decodeObject(req.headers["content-type"], await body()), ri, info, true);
+      return sendJson(res, 200, await handler.update(ctx, ns, ri.name, obj, sub), ctx.warnings);
+    }
+    case "patch": {
+      const { type, patch } = decodePatch(req.headers["content-type"], await body());
+      const force = query.get("force") === "true";
+      return sendJson(res, 200, await handler.patch(ctx, ns, ri.name, type, patch, { force }, sub), ctx.warnings);
+    }
+    case "delete": {
+      const opts = decodeOptional(req.headers["content-type"], await body());
+      const preconditions = opts?.["preconditions"] as { uid?: string; resourceVersion?: string } | undefined;
+      return sendJson(res, 200, await handler.delete(ctx, ns, ri.name, preconditions ? { preconditions } : {}), ctx.warnings);
+    }
+    case "deletecollection":
+      await body();
+      return sendJson(res, 200, await handler.deleteCollection(ctx, ns, listParams(query)), ctx.warnings);
+    default:
+      throw new ApiError("MethodNotAllowed", `${ri.verb || req.method || ""} is not supported on resources of kind "${info.resource}"`);
+  }
+}
