@@ -10,7 +10,9 @@ import type { CommandEntry } from "../cli/index.ts";
 //   { name: "certs ledger", summary: "…", load: () => import("./certs-ledger.ts") },
 // A two-word name ("certs ledger") takes precedence over the one-word cli command ("certs").
 // Each module exports `command: Command` (cli/io.ts).
-export const MAIN_COMMANDS: readonly CommandEntry[] = [];
+export const MAIN_COMMANDS: readonly CommandEntry[] = [
+  { name: "serve", summary: "run a kubectl-compatible API server (mTLS, RBAC, CSR API) over a data dir", load: () => import("./serve.ts") },
+];
 // ────────────────────────────────────────────────────────────────────────────────────────────────
 
 const code = await runCli(process.argv.slice(2), nodeIo(), MAIN_COMMANDS);

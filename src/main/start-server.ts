@@ -3,16 +3,18 @@
 // Exported for tests and benches, which run the same server in-process as `kpki serve` does.
 import { join } from "node:path";
 import { systemClock, systemRandom, type Clock, type RandomSource } from "../base/index.ts";
-import { parseCertificateDer, type Certificate } from "../pki/index.ts";
+import { parseCertificateDer, parseCertificatePem, parsePrivateKeyPem, type Certificate } from "../pki/index.ts";
+import { createLocalSigner, localKeySigner } from "../ca/index.ts";
+import { builtInSigners, startControllers } from "../controllers/index.ts";
 import {
-  RbacIndex, alwaysAllow, anonymousAuthenticator, failOnError, privilegedGroupAuthorizer, tokenAuthenticator, unionAuthenticator,
-  unionAuthorizer, withAuthenticatedGroup, x509Authenticator, type Authenticator,
+  RbacIndex, alwaysAllow, anonymousAuthenticator, bootstrapPolicy, failOnError, privilegedGroupAuthorizer, tokenAuthenticator, unionAuthenticator,
+  unionAuthorizer, withAuthenticatedGroup, x509Authenticator, type Authenticator, type Authorizer,
 } from "../auth/index.ts";
-import { createMemoryBackend, createStore, openSqliteBackend, type StorageBackend, type Store } from "../storage/index.ts";
-import { createRegistry } from "../registry/index.ts";
+import { RESOURCES, type CertificateSigningRequest, type ResourceInfo } from "../api/index.ts";
+import { createMemoryBackend, createStore, intervalTicker, openSqliteBackend, type StorageBackend, type Store } from "../storage/index.ts";
+import { createRegistry, ensureBootstrapPolicy, ensureDefaultNamespaces, memoizeStores, type StoreLookup } from "../registry/index.ts";
 import { startApiServer } from "../server/index.ts";
 import { readFile } from "node:fs/promises";
-import { ensureBootstrapObjects } from "./bootstrap.ts";
 import { loadServingPki, pointKubeconfigsAt, type PkiFiles } from "./provision.ts";
 import { feedRbacIndex, type RbacStores } from "./rbac-feed.ts";
 
@@ -29,6 +31,8 @@ export interface ServeOptions extends PkiFiles {
   readonly clock?: Clock;
   readonly random?: RandomSource;
   readonly bookmarkIntervalMs?: number;
+  /** Run the CSR signing/approving/cleaning and root-CA publishing controllers (default true when the CA key is here). */
+  readonly controllers?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -42,30 +46,20 @@ export interface RunningKpki {
   close(): Promise<void>;
 }
 
-interface StoreKey {
-  readonly group: string;
-  readonly version: string;
-  readonly resource: string;
-  readonly kind: string;
-  readonly namespaced: boolean;
+function storeLookup(backend: StorageBackend, clock: Clock, random: RandomSource): StoreLookup {
+  const apiVersion = (i: ResourceInfo): string => (i.group === "" ? i.version : `${i.group}/${i.version}`);
+  return memoizeStores((i) =>
+    createStore(backend, { namespaced: i.namespaced, group: i.group, resource: i.resource, apiVersion: apiVersion(i), kind: i.kind }, { clock, random }),
+  );
 }
 
-function storeLookup(backend: StorageBackend, clock: Clock, random: RandomSource): (k: StoreKey) => Store {
-  const stores = new Map<string, Store>();
-  return (k) => {
-    const id = `${k.group}/${k.resource}`;
-    let s = stores.get(id);
-    if (s === undefined) {
-      const apiVersion = k.group === "" ? k.version : `${k.group}/${k.version}`;
-      s = createStore(backend, { namespaced: k.namespaced, group: k.group, resource: k.resource, apiVersion, kind: k.kind }, { clock, random });
-      stores.set(id, s);
-    }
-    return s;
-  };
+function resource(group: string, name: string): ResourceInfo {
+  const info = RESOURCES.find((r) => r.group === group && r.resource === name);
+  if (info === undefined) throw new Error(`the resource table has no ${name}`);
+  return info;
 }
 
 const RBAC = "rbac.authorization.k8s.io";
-const rbacKey = (resource: string, kind: string, namespaced: boolean): StoreKey => ({ group: RBAC, version: "v1", resource, kind, namespaced });
 
 async function authenticatorFor(o: ServeOptions, clientCas: readonly Certificate[], clock: Clock): Promise<Authenticator> {
   const members: Authenticator[] = [x509Authenticator({ roots: () => clientCas, clock })];
@@ -78,6 +72,32 @@ async function authenticatorFor(o: ServeOptions, clientCas: readonly Certificate
   const chain = withAuthenticatedGroup(unionAuthenticator(...members));
   // FailOnError: a bad credential stays a 401, anonymous only when nothing was presented (authn §1.4).
   return o.anonymousAuth === false ? chain : failOnError(chain, anonymousAuthenticator());
+}
+
+interface ControllerWiring {
+  readonly storeFor: StoreLookup;
+  readonly backend: StorageBackend;
+  readonly authorizer: Authorizer;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly log: (line: string) => void;
+}
+
+/** kube-controller-manager's certificate controllers, every built-in signer on the cluster CA. */
+function runControllers(ca: { certPem: string; keyPem: string }, w: ControllerWiring, signal: AbortSignal): Promise<void> {
+  const caCertificate = parseCertificatePem(ca.certPem);
+  const signer = createLocalSigner({ signerName: "kubernetes", caCertificate, key: localKeySigner(parsePrivateKeyPem(ca.keyPem)), clock: w.clock, random: w.random });
+  const stores = {
+    csrs: w.storeFor(resource("certificates.k8s.io", "certificatesigningrequests")) as Store<CertificateSigningRequest>,
+    namespaces: w.storeFor(resource("", "namespaces")),
+    configMaps: w.storeFor(resource("", "configmaps")),
+    backend: w.backend,
+  };
+  const logger = { info: () => undefined, warn: (m: string) => w.log(`controllers: ${m}`), error: (m: string) => w.log(`controllers: ${m}`) };
+  return startControllers(
+    { stores, clock: w.clock, random: w.random, signing: { signers: builtInSigners(signer) }, rootCaPem: () => ca.certPem, authorizer: w.authorizer, logger },
+    signal,
+  ).catch((err: unknown) => w.log(`controllers stopped: ${err instanceof Error ? err.message : String(err)}`));
 }
 
 export async function startServer(o: ServeOptions): Promise<RunningKpki> {
@@ -93,18 +113,24 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
   try {
     const storeFor = storeLookup(backend, clock, random);
     const rbacStores: RbacStores = {
-      clusterRoles: storeFor(rbacKey("clusterroles", "ClusterRole", false)),
-      clusterRoleBindings: storeFor(rbacKey("clusterrolebindings", "ClusterRoleBinding", false)),
-      roles: storeFor(rbacKey("roles", "Role", true)),
-      roleBindings: storeFor(rbacKey("rolebindings", "RoleBinding", true)),
+      clusterRoles: storeFor(resource(RBAC, "clusterroles")),
+      clusterRoleBindings: storeFor(resource(RBAC, "clusterrolebindings")),
+      roles: storeFor(resource(RBAC, "roles")),
+      roleBindings: storeFor(resource(RBAC, "rolebindings")),
     };
-    const namespaces = storeFor({ group: "", version: "v1", resource: "namespaces", kind: "Namespace", namespaced: false });
-    await ensureBootstrapObjects(namespaces, rbacStores);
+    // kube-apiserver's post-start hooks: system namespaces, then the bootstrap RBAC policy (reconciled).
+    await ensureDefaultNamespaces(storeFor);
+    await ensureBootstrapPolicy(storeFor, bootstrapPolicy());
     const rbac = new RbacIndex();
     await feedRbacIndex(rbac, rbacStores, stop.signal, log);
     const authorizer = o.authorizationMode === "AlwaysAllow" ? alwaysAllow : unionAuthorizer(privilegedGroupAuthorizer(["system:masters"]), rbac);
     const rules = o.authorizationMode === "AlwaysAllow" ? alwaysAllow : rbac;
-    const registry = createRegistry({ stores: (info) => storeFor(info), authorizer, rules, clock, random });
+    const bookmarks = intervalTicker(o.bookmarkIntervalMs ?? 60_000);
+    const registry = createRegistry({ stores: storeFor, authorizer, rules, clock, random, bookmarks });
+    const controllersDone =
+      o.controllers !== false && pki.clusterCa !== undefined
+        ? runControllers(pki.clusterCa, { storeFor, backend, authorizer, clock, random, log }, stop.signal)
+        : Promise.resolve();
     const server = await startApiServer({
       registry,
       authenticator: await authenticatorFor(o, pki.clientCas, clock),
@@ -114,7 +140,6 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       tls: { cert: pki.tlsCertPem, key: pki.tlsKeyPem },
       host,
       port,
-      bookmarkIntervalMs: o.bookmarkIntervalMs,
       onInternalError: (err) => log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
     });
     const explicit = o.clientCaFile !== undefined || o.tlsCertFile !== undefined;
@@ -124,6 +149,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       (closing ??= (async () => {
         await server.close();
         stop.abort();
+        await controllersDone;
         await backend.close();
       })());
     return { url: server.url, port: server.port, dataDir: o.dataDir, adminKubeconfig: explicit ? undefined : join(o.dataDir, "admin.conf"), provisioned: pki.provisioned, close };

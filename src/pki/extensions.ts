@@ -87,9 +87,10 @@ export const decodeEku = (value: Uint8Array): string[] =>
   children(expect(parseDer(value), TAG.SEQUENCE, "ExtKeyUsage")).map((t) => readOid(expect(t, TAG.OID, "KeyPurposeId")));
 
 // ---- BasicConstraints (§4.2.1.9) ----
+/** Writes what the template says (cA FALSE is the DEFAULT, so omitted); a pathLen on a non-CA is written
+ *  too so lint can refuse it rather than the encoder silently fixing it. */
 export function encodeBasicConstraints(bc: BasicConstraints): Uint8Array {
-  if (!bc.ca) return seq();
-  return bc.pathLen === undefined ? seq(encodeBoolean(true)) : seq(encodeBoolean(true), encodeSmallInt(bc.pathLen));
+  return seq(...(bc.ca ? [encodeBoolean(true)] : []), ...(bc.pathLen === undefined ? [] : [encodeSmallInt(bc.pathLen)]));
 }
 
 export function decodeBasicConstraints(value: Uint8Array): BasicConstraints {

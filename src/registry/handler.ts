@@ -43,7 +43,7 @@ export interface HandlerDeps {
   readonly bookmarks?: Ticker;
 }
 
-const SYSTEM_FIELDS = ["uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "selfLink"] as const;
+const SYSTEM_FIELDS = ["uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] as const;
 
 function throwIfInvalid(info: ResourceInfo, name: string, errs: FieldError[]): void {
   if (errs.length > 0) throw invalid(info.group, info.kind, name, errs);

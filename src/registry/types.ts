@@ -4,7 +4,7 @@
 import type { ApiList, ApiObject, FieldError, ResourceInfo } from "../api/index.ts";
 import type { Authorizer, RuleResolver, UserInfo } from "../auth/index.ts";
 import type { Clock, RandomSource } from "../base/index.ts";
-import type { Store, WatchEvent } from "../storage/index.ts";
+import type { Store, Ticker, WatchEvent } from "../storage/index.ts";
 
 export interface RequestContext {
   user: UserInfo;
@@ -70,6 +70,8 @@ export interface RegistryOptions {
   random: RandomSource;
   /** Handlers that replace or add to the generic ones (matched by info group/version/resource). */
   extraHandlers?: ResourceHandler[];
+  /** Ticks for watch BOOKMARK events (allowWatchBookmarks); none = no bookmarks. */
+  bookmarks?: Ticker;
 }
 
 /** Per-kind rules, pure (DESIGN.md ResourceStrategy). Every hook is optional. */

@@ -38,7 +38,7 @@ test("decodes the bodies kubectl 1.32 sends as protobuf", () => {
     {
       name: "SelfSubjectAccessReview (auth can-i)",
       body: envelope("authorization.k8s.io/v1", "SelfSubjectAccessReview", [[1, []], [2, [[1, [[1, "default"], [2, "list"], [3, ""], [5, "pods"]]]]]]),
-      want: { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", metadata: {}, spec: { resourceAttributes: { namespace: "default", verb: "list", group: "", resource: "pods" } } },
+      want: { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", metadata: {}, spec: { resourceAttributes: { namespace: "default", verb: "list", resource: "pods" } } },
     },
     {
       name: "Role with an empty apiGroup kept (create role)",

@@ -236,7 +236,9 @@ export function decodeMessage(buf: Uint8Array, schema: Message): Record<string, 
     }
     const value = decodeValue(t, fld.value, def.name);
     if (def.repeated) ((out[def.name] ??= []) as unknown[]).push(value);
-    else if (value !== undefined) out[def.name] = value;
+    // Go's generated code emits zero-valued scalars (""/0/false); its structs then serialise them as
+    // omitted (omitempty), so drop them here too — e.g. SSAR validation wants metadata to be empty.
+    else if (value !== undefined && value !== "" && value !== 0 && value !== false) out[def.name] = value;
   }
   return out;
 }

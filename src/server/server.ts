@@ -26,7 +26,6 @@ export interface ApiServerOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly maxBodyBytes?: number;
-  readonly bookmarkIntervalMs?: number;
   readonly defaultWatchTimeoutSeconds?: number;
   readonly authCacheMs?: number;
   /** How long close() waits for in-flight requests before cutting connections. */
@@ -99,7 +98,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     now: () => opts.clock.now(),
     watch: {
-      bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
       defaultTimeoutSeconds: opts.defaultWatchTimeoutSeconds ?? 1800,
       now: () => opts.clock.now(),
       serverSignal: stopping.signal,

@@ -1,9 +1,10 @@
 // Watch streaming (kubectl-protocol.md §5): 200, chunked newline-delimited JSON, one event per line,
 // written as soon as it happens. Table-wrapped rows when the Accept asks for Table; BOOKMARK events
-// when the client allowed them (client-go informers); `timeoutSeconds` ends the stream cleanly (the
-// client re-lists/re-watches); a compacted revision becomes an ERROR event carrying a 410 Status.
+// (the registry emits them when the client sent allowWatchBookmarks) pass through unwrapped;
+// `timeoutSeconds` ends the stream cleanly (the client re-lists/re-watches); a compacted revision
+// becomes an ERROR event carrying a 410 Status.
 import type { ServerResponse } from "node:http";
-import type { ApiObject, ResourceInfo } from "../api/index.ts";
+import type { ResourceInfo } from "../api/index.ts";
 import type { ListParams, RequestContext, ResourceHandler } from "../registry/index.ts";
 import type { WatchEvent } from "../storage/index.ts";
 import { errorResponse } from "./status.ts";
@@ -11,8 +12,6 @@ import { toTable } from "./table.ts";
 
 export interface WatchOptions {
   readonly table: boolean;
-  /** Milliseconds between BOOKMARK events (kube-apiserver: about a minute). */
-  readonly bookmarkIntervalMs: number;
   /** Upper bound when the client gives no timeoutSeconds (kube-apiserver: --min-request-timeout 1800 s). */
   readonly defaultTimeoutSeconds: number;
   readonly now: () => Date;
@@ -24,11 +23,6 @@ function eventLine(info: ResourceInfo, ev: WatchEvent, opts: WatchOptions, first
   if (!opts.table || ev.type === "BOOKMARK" || ev.type === "ERROR") return JSON.stringify(ev) + "\n";
   const table = toTable(info, [ev.object], opts.now(), { withColumns: first, resourceVersion: ev.object.metadata.resourceVersion });
   return JSON.stringify({ type: ev.type, object: table }) + "\n";
-}
-
-function bookmark(info: ResourceInfo, resourceVersion: string): WatchEvent {
-  const object: ApiObject = { apiVersion: info.group === "" ? info.version : `${info.group}/${info.version}`, kind: info.kind, metadata: { resourceVersion } };
-  return { type: "BOOKMARK", object };
 }
 
 /** Streams handler.watch() to `res` until the client goes away, the timeout passes or the server stops. */
@@ -44,20 +38,12 @@ export async function serveWatch(
   const timer = setTimeout(stop, timeoutS * 1000);
   res.on("close", stop);
   opts.serverSignal.addEventListener("abort", stop, { once: true });
-  let lastRv = call.params.resourceVersion ?? "";
-  const bookmarks =
-    call.params.allowWatchBookmarks === true && opts.bookmarkIntervalMs > 0
-      ? setInterval(() => {
-          if (lastRv !== "" && lastRv !== "0") res.write(JSON.stringify(bookmark(handler.info, lastRv)) + "\n");
-        }, opts.bookmarkIntervalMs)
-      : undefined;
   res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private" });
   res.flushHeaders();
   let first = true;
   try {
     for await (const ev of handler.watch(call.ctx, call.namespace, call.params, abort.signal)) {
       if (abort.signal.aborted) break;
-      lastRv = ev.object.metadata.resourceVersion ?? lastRv;
       res.write(eventLine(handler.info, ev, opts, first));
       first = false;
     }
@@ -68,7 +54,6 @@ export async function serveWatch(
     }
   } finally {
     clearTimeout(timer);
-    if (bookmarks) clearInterval(bookmarks);
     opts.serverSignal.removeEventListener("abort", stop);
     res.off("close", stop);
     if (!res.writableEnded) res.end();

@@ -66,7 +66,7 @@ class MemoryBackend implements StorageBackend {
     this.#checkOpen();
     if (this.#pairs.has(key)) throw new StorageError("exists", `key "${key}" already exists`);
     const rev = this.#revision + 1;
-    const kv: KeyValue = { key, value: value.slice(), createRevision: rev, modRevision: rev };
+    const kv: KeyValue = { key, value: new Uint8Array(value), createRevision: rev, modRevision: rev };
     this.#keys.splice(lowerBound(this.#keys, key), 0, key);
     this.#commit(kv, { type: "put", kv });
     return kv;
@@ -75,7 +75,7 @@ class MemoryBackend implements StorageBackend {
   async update(key: string, value: Uint8Array, expectedRevision: number): Promise<KeyValue> {
     this.#checkOpen();
     const prev = this.#expect(key, expectedRevision);
-    const kv: KeyValue = { key, value: value.slice(), createRevision: prev.createRevision, modRevision: this.#revision + 1 };
+    const kv: KeyValue = { key, value: new Uint8Array(value), createRevision: prev.createRevision, modRevision: this.#revision + 1 };
     this.#commit(kv, { type: "put", kv, prev });
     return kv;
   }

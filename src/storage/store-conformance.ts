@@ -131,7 +131,7 @@ export function runStoreConformance(name: string, makeBackend: () => Promise<Sto
       assert.deepEqual(exact.items.map((o) => o.metadata.name), ["a", "b", "c", "d", "e", "f", "g"]);
     });
 
-    it("answers a continue token from a compacted revision with \"compacted\"", async (t) => {
+    it("answers a continue token or watch from a compacted revision with \"compacted\"", async (t) => {
       const { s, b } = await setup();
       if (b.compact === undefined) return t.skip("backend has no compact()");
       for (const n of ["a", "b", "c"]) await s.create(cm("default", n));
@@ -139,6 +139,9 @@ export function runStoreConformance(name: string, makeBackend: () => Promise<Sto
       await s.delete("default", "b");
       await b.compact(await b.currentRevision());
       await assert.rejects(s.list({ namespace: "default", limit: 1, continue: p1.continue }), isCode("compacted"));
+      await assert.rejects(async () => {
+        for await (const _ of s.watch({ resourceVersion: p1.resourceVersion, signal: AbortSignal.timeout(5000) })) break;
+      }, isCode("compacted"));
     });
 
     it("watches from \"0\": current state as ADDED, then changes with resourceVersions", async () => {

@@ -39,8 +39,10 @@ export async function* watchStore<T extends ApiObject>(
         yield { type: "BOOKMARK", object: bookmark(last) };
         continue;
       }
-      const ticked = new Promise<"tick">((resolve) => (wakeTick = () => resolve("tick")));
-      const r = unsubscribe === undefined ? await pending : await Promise.race([pending, ticked]);
+      const r =
+        unsubscribe === undefined
+          ? await pending
+          : await Promise.race([pending, new Promise<"tick">((resolve) => (wakeTick = () => resolve("tick")))]);
       wakeTick = undefined;
       if (r === "tick") continue;
       if (r.done) return;

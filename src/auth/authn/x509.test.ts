@@ -105,6 +105,8 @@ test("x509Authenticator caches per chain, re-checks at expiry and on a new CA bu
   const first = await auth.authenticate(creds(leaf.cert));
   assert.equal(first.outcome, "authenticated");
   assert.equal(await auth.authenticate(creds(leaf.cert)), first, "same result object: served from the cache");
+  roots = [root.cert];
+  assert.equal(await auth.authenticate(creds(leaf.cert)), first, "the same bundle in a new array keeps the cache");
   clock.advance(30_001);
   assert.equal((await auth.authenticate(creds(leaf.cert))).outcome, "rejected", "expired while cached → re-verified");
   clock.set(T0);

@@ -37,7 +37,8 @@ export function x509Authenticator(opts: X509AuthenticatorOptions): Authenticator
       const roots = opts.roots();
       if (roots === undefined) return { outcome: "not-applicable" };
       if (roots !== cachedRoots) {
-        cache.clear(); // a reloaded CA bundle invalidates every earlier verdict
+        // A reloaded CA bundle invalidates every earlier verdict; the same bundle in a new array does not.
+        if (cachedRoots === undefined || !sameCertificates(roots, cachedRoots)) cache.clear();
         cachedRoots = roots;
       }
       const now = opts.clock.now();
@@ -51,6 +52,10 @@ export function x509Authenticator(opts: X509AuthenticatorOptions): Authenticator
       return result;
     },
   };
+}
+
+function sameCertificates(a: readonly Certificate[], b: readonly Certificate[]): boolean {
+  return a.length === b.length && a.every((c, i) => c.fingerprintSha256 === b[i]?.fingerprintSha256);
 }
 
 function verifyAndMap(

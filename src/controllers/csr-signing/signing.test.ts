@@ -127,7 +127,7 @@ test("a signer check violation writes Failed / SignerValidationFailure and no ce
   await s.ctl.reconcile(obj, new AbortController().signal);
   const after = (await s.stores.csrs.get("", "csr-1"))!;
   const failed = after.status?.conditions?.find((c) => c.type === "Failed");
-  assert.deepEqual([failed?.status, failed?.reason, failed?.message], ["True", "SignerValidationFailure", "missing required usage for client certificate: client auth"]);
+  assert.deepEqual([failed?.status, failed?.reason, failed?.message], ["True", "SignerValidationFailure", "invalid usage for client certificate: server auth"]);
   assert.equal(after.status?.certificate ?? "", "");
   await s.ctl.reconcile(after, new AbortController().signal); // idempotent: Failed stops it
   assert.equal((await s.stores.csrs.get("", "csr-1"))?.metadata.resourceVersion, after.metadata.resourceVersion);

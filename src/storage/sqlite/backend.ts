@@ -102,7 +102,7 @@ class SqliteBackend implements StorageBackend {
     return this.#write((rev) => {
       if (this.#sql.get.get(key) !== undefined) throw new StorageError("exists", `key "${key}" already exists`);
       this.#sql.insert.run(key, blob(value), rev, rev);
-      const kv: KeyValue = { key, value: value.slice(), createRevision: rev, modRevision: rev };
+      const kv: KeyValue = { key, value: new Uint8Array(value), createRevision: rev, modRevision: rev };
       return { result: kv, event: { type: "put", kv } };
     });
   }
@@ -112,7 +112,7 @@ class SqliteBackend implements StorageBackend {
     return this.#write((rev) => {
       const prev = this.#expect(key, expectedRevision);
       this.#sql.update.run(blob(value), rev, key);
-      const kv: KeyValue = { key, value: value.slice(), createRevision: prev.createRevision, modRevision: rev };
+      const kv: KeyValue = { key, value: new Uint8Array(value), createRevision: prev.createRevision, modRevision: rev };
       return { result: kv, event: { type: "put", kv, prev } };
     });
   }

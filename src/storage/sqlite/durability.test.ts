@@ -32,7 +32,7 @@ it("keeps every acknowledged write after kill -9, and locks out a second process
           acked.push(key ?? "");
           lastCount = Number(count);
         }
-        if (acked.length >= 300) {
+        if (acked.length >= 100) {
           clearTimeout(deadline);
           resolve();
         }

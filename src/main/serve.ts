@@ -1,0 +1,86 @@
+// kpki serve: a kubectl-compatible API server over the data dir's PKI (provisioned on first start,
+// exactly as `kpki init --dir DIR`). Runs until SIGTERM/SIGINT, then drains and exits 0.
+import { CliError, defineCommand, type Io } from "../cli/index.ts";
+import { startServer, type ServeOptions } from "./start-server.ts";
+
+type Values = Readonly<Record<string, string | boolean | string[] | undefined>>;
+const s = (v: Values, k: string): string | undefined => (typeof v[k] === "string" ? (v[k] as string) : undefined);
+
+function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  if (m === null || port > 65535) throw new CliError("usage", `serve: --listen must be HOST:PORT (e.g. 127.0.0.1:6443), not "${text}"`);
+  return { host: m[1] ?? m[2] ?? "127.0.0.1", port };
+}
+
+function parseBool(text: string | undefined, name: string, dflt: boolean): boolean {
+  if (text === undefined) return dflt;
+  if (text === "true") return true;
+  if (text === "false") return false;
+  throw new CliError("usage", `serve: --${name} must be true or false, not "${text}"`);
+}
+
+export function serveOptions(v: Values): ServeOptions {
+  const dataDir = s(v, "data-dir");
+  if (dataDir === undefined || dataDir === "") throw new CliError("usage", "serve: --data-dir is required");
+  const { host, port } = parseListen(s(v, "listen") ?? "127.0.0.1:6443");
+  const storage = s(v, "storage") ?? "sqlite";
+  if (storage !== "sqlite" && storage !== "memory") throw new CliError("usage", `serve: --storage must be sqlite or memory, not "${storage}"`);
+  const tls = [s(v, "client-ca-file"), s(v, "tls-cert-file"), s(v, "tls-private-key-file")];
+  if (tls.some((x) => x !== undefined) && tls.some((x) => x === undefined)) {
+    throw new CliError("usage", "serve: --client-ca-file, --tls-cert-file and --tls-private-key-file go together");
+  }
+  return {
+    dataDir,
+    host,
+    port,
+    storage,
+    anonymousAuth: parseBool(s(v, "anonymous-auth"), "anonymous-auth", true),
+    tokenAuthFile: s(v, "token-auth-file"),
+    clientCaFile: tls[0],
+    tlsCertFile: tls[1],
+    tlsKeyFile: tls[2],
+  };
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string): void => {
+      process.off("SIGTERM", on);
+      process.off("SIGINT", on);
+      resolve(sig);
+    };
+    process.on("SIGTERM", on);
+    process.on("SIGINT", on);
+  });
+}
+
+export const command = defineCommand(
+  {
+    name: "serve",
+    summary: "Run a Kubernetes API server (mTLS, RBAC, CSR API) that kubectl talks to.",
+    synopsis: ["serve --data-dir DIR [--listen 127.0.0.1:6443] [--storage sqlite|memory] [--anonymous-auth=true|false] [--token-auth-file F] [--client-ca-file F --tls-cert-file F --tls-private-key-file F]"],
+    options: [
+      { name: "data-dir", type: "string", arg: "DIR", help: "state + PKI; an empty DIR is provisioned like `kpki init --dir DIR`" },
+      { name: "listen", type: "string", arg: "HOST:PORT", help: "address to serve on (default 127.0.0.1:6443)" },
+      { name: "storage", type: "string", arg: "sqlite|memory", help: "sqlite (DIR/kpki.db, default) or memory" },
+      { name: "anonymous-auth", type: "string", arg: "true|false", help: "requests without credentials are system:anonymous (default true)" },
+      { name: "token-auth-file", type: "string", arg: "FILE", help: "static bearer tokens, Kubernetes CSV: token,user,uid,\"group1,group2\"" },
+      { name: "client-ca-file", type: "string", arg: "FILE", help: "CA bundle for client certificates (an existing PKI)" },
+      { name: "tls-cert-file", type: "string", arg: "FILE", help: "serving certificate (chain) PEM" },
+      { name: "tls-private-key-file", type: "string", arg: "FILE", help: "serving key PEM" },
+    ],
+    notes: ["SIGTERM or Ctrl-C stops accepting, ends watches, finishes in-flight requests and exits 0."],
+  },
+  async (p, io: Io) => {
+    if (p.positionals.length > 0) throw new CliError("usage", `serve: unexpected argument "${p.positionals[0]}"`);
+    const opts = serveOptions(p.values);
+    const running = await startServer({ ...opts, log: (line) => io.stderr(`${line}\n`) });
+    io.stdout(`kpki serving on ${running.url}${running.provisioned ? ` (provisioned ${opts.dataDir})` : ""}\n`);
+    if (running.adminKubeconfig) io.stdout(`  export KUBECONFIG=${running.adminKubeconfig}; kubectl get ns\n`);
+    const sig = await waitForSignal();
+    io.stderr(`kpki: ${sig}: draining and stopping\n`);
+    await running.close();
+    return 0;
+  },
+);

@@ -1,0 +1,98 @@
+// First-start objects, idempotent so main can call them on every start: the four default namespaces
+// and the bootstrap RBAC policy with kube's reconcile semantics (pkg/registry/rbac/rest/storage_rbac.go
+// EnsureRBACPolicy): missing objects are created; existing ones with the autoupdate annotation not
+// "false" gain missing rules/subjects, labels and annotations (nothing is removed).
+import { RESOURCES, type ApiObject, type ResourceInfo } from "../api/index.ts";
+import type { BootstrapPolicy } from "../auth/index.ts";
+import { StorageError } from "../storage/index.ts";
+import type { StoreLookup } from "./types.ts";
+
+export const DEFAULT_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+const AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate";
+
+function info(group: string, resource: string): ResourceInfo {
+  const i = RESOURCES.find((r) => r.group === group && r.resource === resource);
+  if (i === undefined) throw new Error(`resource table has no ${resource}`);
+  return i;
+}
+
+async function createIfMissing(stores: StoreLookup, i: ResourceInfo, obj: ApiObject): Promise<boolean> {
+  try {
+    await stores(i).create(obj);
+    return true;
+  } catch (err) {
+    if (err instanceof StorageError && err.code === "exists") return false;
+    throw err;
+  }
+}
+
+export async function ensureDefaultNamespaces(stores: StoreLookup): Promise<string[]> {
+  const ns = info("", "namespaces");
+  const created: string[] = [];
+  for (const name of DEFAULT_NAMESPACES) {
+    if ((await stores(ns).get("", name)) !== undefined) continue;
+    const obj: ApiObject = { apiVersion: "v1", kind: "Namespace", metadata: { name }, spec: { finalizers: ["kubernetes"] }, status: { phase: "Active" } };
+    if (await createIfMissing(stores, ns, obj)) created.push(name);
+  }
+  return created;
+}
+
+function unionBy(existing: unknown, wanted: unknown): unknown[] {
+  const cur = Array.isArray(existing) ? [...existing] : [];
+  const seen = new Set(cur.map((x) => JSON.stringify(x)));
+  for (const w of Array.isArray(wanted) ? wanted : []) if (!seen.has(JSON.stringify(w))) cur.push(w);
+  return cur;
+}
+
+/** The reconciled object, or undefined when nothing changes. */
+function reconcile(live: ApiObject, wanted: ApiObject): ApiObject | undefined {
+  if (live.metadata.annotations?.[AUTOUPDATE] === "false") return undefined;
+  const next: ApiObject = {
+    ...live,
+    metadata: {
+      ...live.metadata,
+      labels: { ...live.metadata.labels, ...wanted.metadata.labels },
+      annotations: { ...live.metadata.annotations, ...wanted.metadata.annotations },
+    },
+  };
+  if ("rules" in wanted) next.rules = unionBy(live.rules, wanted.rules);
+  if (wanted.aggregationRule !== undefined) next.aggregationRule = wanted.aggregationRule;
+  if ("subjects" in wanted) next.subjects = unionBy(live.subjects, wanted.subjects);
+  if (wanted.roleRef !== undefined) next.roleRef = wanted.roleRef;
+  return JSON.stringify(next) === JSON.stringify(live) ? undefined : next;
+}
+
+export interface BootstrapResult {
+  readonly created: number;
+  readonly updated: number;
+}
+
+export async function ensureBootstrapPolicy(stores: StoreLookup, policy: BootstrapPolicy): Promise<BootstrapResult> {
+  const RBAC = "rbac.authorization.k8s.io";
+  const groups: [ResourceInfo, readonly ApiObject[]][] = [
+    [info(RBAC, "clusterroles"), policy.clusterRoles],
+    [info(RBAC, "clusterrolebindings"), policy.clusterRoleBindings],
+    [info(RBAC, "roles"), policy.roles],
+    [info(RBAC, "rolebindings"), policy.roleBindings],
+  ];
+  let created = 0;
+  let updated = 0;
+  for (const [i, objects] of groups) {
+    const store = stores(i);
+    for (const wanted of objects) {
+      const ns = i.namespaced ? (wanted.metadata.namespace ?? "") : "";
+      const live = await store.get(ns, wanted.metadata.name ?? "");
+      if (live === undefined) {
+        if (await createIfMissing(stores, i, structuredClone(wanted))) created++;
+        continue;
+      }
+      const next = reconcile(live, wanted);
+      if (next !== undefined) {
+        await store.update(next);
+        updated++;
+      }
+    }
+  }
+  return { created, updated };
+}

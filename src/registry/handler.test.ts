@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ApiError, type ApiObject } from "../api/index.ts";
+import { cm, harness } from "./testing.ts";
+
+function rejectsWith(code: string, message?: string | RegExp) {
+  return (err: unknown): boolean => {
+    assert.ok(err instanceof ApiError, `expected ApiError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    if (typeof message === "string") assert.equal(err.message, message);
+    else if (message) assert.match(err.message, message);
+    return true;
+  };
+}
+
+describe("generic handler: create/get/update/delete", () => {
+  it("creates with server fields and reads it back", async () => {
+    const t = await harness();
+    const h = t.h("", "configmaps");
+    const created = await h.create(t.ctx(), "default", cm("a", { k: "v" }));
+    assert.equal(created.metadata.namespace, "default");
+    assert.ok(created.metadata.uid && created.metadata.resourceVersion && created.metadata.creationTimestamp);
+    assert.equal(created.metadata.managedFields?.[0]?.manager, "test");
+    const got = await h.get(t.ctx(), "default", "a");
+    assert.deepEqual(got.data, { k: "v" });
+  });
+
+  const badCreates: [string, string, ApiObject, string, string | RegExp][] = [
+    ["namespace mismatch", "default", { ...cm("a"), metadata: { name: "a", namespace: "other" } }, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request"],
+    ["missing namespace", "nope", cm("a"), "NotFound", 'namespaces "nope" not found'],
+    ["kind mismatch", "default", { ...cm("a"), kind: "Secret" }, "BadRequest", /the kind in the data \(Secret\) does not match the expected kind \(ConfigMap\)/],
+    ["apiVersion mismatch", "default", { ...cm("a"), apiVersion: "apps/v1" }, "BadRequest", "the API version in the data (apps/v1) does not match the expected API version (v1)"],
+    ["invalid name", "default", cm("Bad_Name"), "Invalid", /^ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of/],
+    ["no name", "default", { apiVersion: "v1", kind: "ConfigMap", metadata: {} }, "Invalid", 'ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required'],
+  ];
+  for (const [what, ns, obj, code, msg] of badCreates) {
+    it(`rejects a create: ${what}`, async () => {
+      const t = await harness();
+      await assert.rejects(t.h("", "configmaps").create(t.ctx(), ns, obj), rejectsWith(code, msg));
+    });
+  }
+
+  it("answers AlreadyExists and NotFound with kube's messages", async () => {
+    const t = await harness();
+    const h = t.h("", "configmaps");
+    await h.create(t.ctx(), "default", cm("a"));
+    await assert.rejects(h.create(t.ctx(), "default", cm("a")), rejectsWith("AlreadyExists", 'configmaps "a" already exists'));
+    await assert.rejects(h.get(t.ctx(), "default", "zz"), rejectsWith("NotFound", 'configmaps "zz" not found'));
+    await assert.rejects(t.h("apps", "deployments").get(t.ctx(), "default", "zz"), rejectsWith("NotFound", 'deployments.apps "zz" not found'));
+  });
+
+  it("generates names from generateName", async () => {
+    const t = await harness();
+    const o = await t.h("", "configmaps").create(t.ctx(), "default", { apiVersion: "v1", kind: "ConfigMap", metadata: { generateName: "job-" } });
+    assert.match(o.metadata.name ?? "", /^job-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+  });
+
+  it("update is compare-and-swap on resourceVersion and bumps generation on spec change", async () => {
+    const t = await harness();
+    const h = t.h("apps", "deployments");
+    const d = await h.create(t.ctx(), "default", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 1 } });
+    assert.equal(d.metadata.generation, 1);
+    const u = await h.update(t.ctx(), "default", "d", { ...d, spec: { replicas: 2 } });
+    assert.equal(u.metadata.generation, 2);
+    await assert.rejects(
+      h.update(t.ctx(), "default", "d", { ...d, spec: { replicas: 3 } }),
+      rejectsWith("Conflict", 'Operation cannot be fulfilled on deployments.apps "d": the object has been modified; please apply your changes to the latest version and try again'),
+    );
+    const same = await h.update(t.ctx(), "default", "d", { ...u, metadata: { ...u.metadata, labels: { a: "b" } } });
+    assert.equal(same.metadata.generation, 2);
+  });
+
+  it("update of a missing object: NotFound, or create for kinds that allow it", async () => {
+    const t = await harness();
+    await assert.rejects(t.h("", "configmaps").update(t.ctx(), "default", "x", cm("x")), rejectsWith("NotFound"));
+    const lease = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: "l" }, spec: { holderIdentity: "me" } };
+    const created = await t.h("coordination.k8s.io", "leases").update(t.ctx(), "kube-system", "l", lease);
+    assert.equal(created.metadata.namespace, "kube-system");
+  });
+
+  it("name in body vs URL must agree on update", async () => {
+    const t = await harness();
+    const h = t.h("", "configmaps");
+    await h.create(t.ctx(), "default", cm("a"));
+    await assert.rejects(h.update(t.ctx(), "default", "a", cm("b")), rejectsWith("BadRequest", "the name of the object (b) does not match the name on the URL (a)"));
+  });
+
+  it("status subresource: main update keeps status, /status update keeps spec", async () => {
+    const t = await harness();
+    const h = t.h("apps", "deployments");
+    const d = await h.create(t.ctx(), "default", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 1 }, status: { replicas: 9 } });
+    assert.equal(d.status, undefined);
+    const s = await h.update(t.ctx(), "default", "d", { ...d, spec: { replicas: 5 }, status: { readyReplicas: 1 } }, "status");
+    assert.deepEqual(s.spec, { replicas: 1 });
+    assert.deepEqual(s.status, { readyReplicas: 1 });
+    const m = await h.update(t.ctx(), "default", "d", { ...s, status: { readyReplicas: 7 } });
+    assert.deepEqual(m.status, { readyReplicas: 1 });
+  });
+
+  it("delete returns the object, honours preconditions, and protects default namespaces", async () => {
+    const t = await harness();
+    const h = t.h("", "configmaps");
+    const a = await h.create(t.ctx(), "default", cm("a"));
+    await assert.rejects(h.delete(t.ctx(), "default", "a", { preconditions: { uid: "x" } }), rejectsWith("Conflict", /Precondition failed: UID in precondition: x/));
+    const gone = await h.delete(t.ctx(), "default", "a", {});
+    assert.equal(gone.metadata.uid, a.metadata.uid);
+    await assert.rejects(h.get(t.ctx(), "default", "a"), rejectsWith("NotFound"));
+    await assert.rejects(
+      t.h("", "namespaces").delete(t.ctx(), "", "default", {}),
+      rejectsWith("Forbidden", 'namespaces "default" is forbidden: this namespace may not be deleted'),
+    );
+  });
+
+  it("finalizers delay deletion until they are removed", async () => {
+    const t = await harness();
+    const h = t.h("", "configmaps");
+    await h.create(t.ctx(), "default", { ...cm("f"), metadata: { name: "f", finalizers: ["example.com/x"] } });
+    const marked = await h.delete(t.ctx(), "default", "f", {});
+    assert.ok(marked.metadata.deletionTimestamp);
+    const cur = await h.get(t.ctx(), "default", "f");
+    await h.update(t.ctx(), "default", "f", { ...cur, metadata: { ...cur.metadata, finalizers: [] } });
+    await assert.rejects(h.get(t.ctx(), "default", "f"), rejectsWith("NotFound"));
+  });
+
+  it("namespace delete cascades to its objects only", async () => {
+    const t = await harness();
+    await t.h("", "namespaces").create(t.ctx(), "", { apiVersion: "v1", kind: "Namespace", metadata: { name: "team" } });
+    await t.h("", "configmaps").create(t.ctx(), "team", cm("a"));
+    await t.h("", "configmaps").create(t.ctx(), "default", cm("a"));
+    await t.h("", "pods").create(t.ctx(), "team", { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "x" }] } });
+    const ns = await t.h("", "namespaces").delete(t.ctx(), "", "team", {});
+    assert.equal(ns.metadata.name, "team");
+    assert.equal((await t.h("", "configmaps").list(t.ctx(), "team", {})).items.length, 0);
+    assert.equal((await t.h("", "pods").list(t.ctx(), "team", {})).items.length, 0);
+    assert.equal((await t.h("", "configmaps").list(t.ctx(), "default", {})).items.length, 1);
+  });
+
+  it("dryRun never persists but still validates", async () => {
+    const t = await harness();
+    const h = t.h("", "configmaps");
+    const dry = await h.create(t.ctx(undefined, { dryRun: true }), "default", cm("a"));
+    assert.ok(dry.metadata.uid);
+    await assert.rejects(h.get(t.ctx(), "default", "a"), rejectsWith("NotFound"));
+    await assert.rejects(h.create(t.ctx(undefined, { dryRun: true }), "default", cm("BAD")), rejectsWith("Invalid"));
+    await h.create(t.ctx(), "default", cm("a", { k: "1" }));
+    await h.patch(t.ctx(undefined, { dryRun: true }), "default", "a", "merge", { data: { k: "2" } }, {});
+    await h.delete(t.ctx(undefined, { dryRun: true }), "default", "a", {});
+    assert.deepEqual((await h.get(t.ctx(), "default", "a")).data, { k: "1" });
+  });
+
+  it("fieldValidation Strict rejects unknown fields, Warn records warnings", async () => {
+    const t = await harness();
+    const h = t.h("apps", "deployments");
+    const body = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 1, foo: 1 }, bar: 2 };
+    await assert.rejects(
+      h.create(t.ctx(undefined, { fieldValidation: "Strict" }), "default", body),
+      rejectsWith("BadRequest", 'strict decoding error: unknown field "bar", unknown field "spec.foo"'),
+    );
+    const ctx = t.ctx(undefined, { fieldValidation: "Warn" });
+    await h.create(ctx, "default", body);
+    assert.deepEqual(ctx.warnings, ['unknown field "bar"', 'unknown field "spec.foo"']);
+  });
+});

@@ -1,0 +1,20 @@
+// registry/: per-resource REST handlers over Store, strategies, admission, review APIs, bootstrap.
+export type {
+  RequestContext,
+  ListParams,
+  PatchType,
+  DeleteOptions,
+  ResourceHandler,
+  Registry,
+  RegistryOptions,
+  ResourceStrategy,
+  StoreLookup,
+  AdmissionDeps,
+} from "./types.ts";
+export { createRegistry, memoizeStores, namespaceCascade } from "./registry.ts";
+export { createResourceHandler, type HandlerDeps } from "./handler.ts";
+export { createReviewHandler } from "./reviews.ts";
+export { STRATEGIES, strategyKey, type StrategyFactory } from "./strategies.ts";
+export { ensureDefaultNamespaces, ensureBootstrapPolicy, DEFAULT_NAMESPACES, type BootstrapResult } from "./bootstrap.ts";
+export { IMMORTAL_NAMESPACES } from "./kinds.ts";
+export { selectionPredicate } from "./handler-read.ts";

@@ -1,0 +1,77 @@
+// createRegistry: one handler per row of the resource table — the generic Store handler with the
+// kind's strategy, or a review handler for the virtual kinds — plus handlers supplied by the caller.
+import { RESOURCES, type ResourceInfo } from "../api/index.ts";
+import type { Store } from "../storage/index.ts";
+import { createResourceHandler } from "./handler.ts";
+import { createReviewHandler } from "./reviews.ts";
+import { STRATEGIES, strategyKey } from "./strategies.ts";
+import type { AdmissionDeps, Registry, RegistryOptions, ResourceHandler, StoreLookup } from "./types.ts";
+
+const key = (i: ResourceInfo): string => `${i.group}/${i.version}/${i.resource}`;
+
+/** Calls `stores` once per resource, so every handler of a resource shares one Store. */
+export function memoizeStores(stores: StoreLookup): StoreLookup {
+  const cache = new Map<string, Store>();
+  return (info) => {
+    const k = key(info);
+    let s = cache.get(k);
+    if (s === undefined) {
+      s = stores(info);
+      cache.set(k, s);
+    }
+    return s;
+  };
+}
+
+/** Deletes every namespaced object in `namespace` (kube's namespace controller does this asynchronously;
+ *  kpki does it before the namespace itself is removed, so `kubectl delete ns` sees it gone at once). */
+export function namespaceCascade(stores: StoreLookup): (namespace: string) => Promise<void> {
+  return async (namespace) => {
+    for (const info of RESOURCES) {
+      if (!info.namespaced || info.virtual) continue;
+      const store = stores(info);
+      const { items } = await store.list({ namespace });
+      for (const o of items) {
+        try {
+          await store.delete(namespace, o.metadata.name ?? "");
+        } catch {
+          // Already gone: a concurrent delete won.
+        }
+      }
+    }
+  };
+}
+
+export function createRegistry(opts: RegistryOptions): Registry {
+  const stores = memoizeStores(opts.stores);
+  const deps: AdmissionDeps = { stores, rules: opts.rules };
+  const namespacesInfo = RESOURCES.find((r) => r.group === "" && r.resource === "namespaces");
+  if (namespacesInfo === undefined) throw new Error("resource table has no namespaces");
+  const handlers = new Map<string, ResourceHandler>();
+  for (const info of RESOURCES) {
+    if (info.virtual) {
+      handlers.set(key(info), createReviewHandler(info, opts.rules));
+      continue;
+    }
+    const strategy = STRATEGIES[strategyKey(info.group, info.resource)]?.(deps) ?? {};
+    const isNamespaces = info === namespacesInfo;
+    handlers.set(
+      key(info),
+      createResourceHandler(info, {
+        store: stores(info),
+        namespaces: stores(namespacesInfo),
+        strategy,
+        clock: opts.clock,
+        random: opts.random,
+        ...(isNamespaces ? { cascade: namespaceCascade(stores) } : {}),
+        ...(opts.bookmarks ? { bookmarks: opts.bookmarks } : {}),
+      }),
+    );
+  }
+  for (const h of opts.extraHandlers ?? []) handlers.set(key(h.info), h);
+  const infos = [...handlers.values()].map((h) => h.info);
+  return {
+    handler: (group, version, resource) => handlers.get(`${group}/${version}/${resource}`),
+    resources: () => infos,
+  };
+}

@@ -1,0 +1,267 @@
+// The watch cache (kube-apiserver's Cacher): every key under the backend prefix held in memory,
+// filled by one paginated LIST at a pinned revision and kept current by one etcd watch from there.
+// get/list/watch are answered from memory (no etcd round trip); writes go to etcd and return only
+// once the cache's watch has seen the write's revision, so a replica reads its own writes.
+// While the watch is broken the cache is "not ready" and reads go to etcd, as kube's cacher
+// delegates to storage until it has resynced; a compacted watch makes it relist.
+import { StorageError } from "../types.ts";
+import type { BackendEvent, KeyValue, ListOptions, ListResult, StorageBackend } from "../types.ts";
+import { eventKey, eventRevision, pairsAtRevision } from "../history.ts";
+import { WatchHub } from "../watch-hub.ts";
+import type { EtcdBackend } from "./backend.ts";
+import { sleep } from "./watch.ts";
+import { insertKey, lowerBound, removeKey } from "./keys.ts";
+
+export interface WatchCacheOptions {
+  /** Events kept for watches and snapshot lists from the cache (default 10 000). */
+  readonly historyLimit?: number;
+  /** How long a write or read waits for the cache to reach a revision before going to etcd (default 3 s). */
+  readonly waitTimeoutMs?: number;
+}
+
+interface Waiter {
+  readonly revision: number;
+  readonly resolve: (reached: boolean) => void;
+}
+
+export class WatchCache implements StorageBackend {
+  readonly #inner: EtcdBackend;
+  readonly #pairs = new Map<string, KeyValue>();
+  #keys: string[] = [];
+  #history: BackendEvent[] = [];
+  #revision = 0;
+  /** Events with revision > floor are in #history; older reads go to etcd. */
+  #floor = 0;
+  #listed = false;
+  #connected = false;
+  /** The newest revision this process wrote: reads wait for the cache to reach it. */
+  #lastWrite = 0;
+  #waiters: Waiter[] = [];
+  readonly #limit: number;
+  readonly #waitMs: number;
+  readonly #hub: WatchHub;
+  readonly #ac = new AbortController();
+  #loop: Promise<void> = Promise.resolve();
+
+  private constructor(inner: EtcdBackend, o: WatchCacheOptions) {
+    this.#inner = inner;
+    this.#limit = Math.max(1, o.historyLimit ?? 10_000);
+    this.#waitMs = o.waitTimeoutMs ?? 3000;
+    this.#hub = new WatchHub(this.#limit);
+  }
+
+  /** Starts the cache; resolves once it is serving, or after the first failure (it keeps retrying). */
+  static async start(inner: EtcdBackend, o: WatchCacheOptions = {}): Promise<WatchCache> {
+    const cache = new WatchCache(inner, o);
+    let settle: () => void = () => undefined;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    cache.#loop = cache.#run(settle);
+    await settled;
+    return cache;
+  }
+
+  get isReady(): boolean {
+    return this.#listed && this.#connected;
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    if (await this.#servable(this.#lastWrite)) return this.#pairs.get(key);
+    return this.#inner.get(key);
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    const { startAfter, limit, revision } = options;
+    const at = Math.max(this.#lastWrite, revision ?? 0);
+    if (!(await this.#servable(at)) || (revision !== undefined && revision < this.#floor)) return this.#inner.list(prefix, options);
+    const past = revision !== undefined && revision < this.#revision;
+    let i = lowerBound(this.#keys, startAfter !== undefined && startAfter >= prefix ? startAfter : prefix);
+    if (startAfter !== undefined && this.#keys[i] === startAfter) i++;
+    const want = past || limit === undefined || limit <= 0 ? Infinity : limit + 1;
+    const current: KeyValue[] = [];
+    for (; i < this.#keys.length && current.length < want; i++) {
+      const key = this.#keys[i] as string;
+      if (!key.startsWith(prefix)) break;
+      current.push(this.#pairs.get(key) as KeyValue);
+    }
+    if (!past) {
+      const more = current.length === want;
+      return { items: more ? current.slice(0, -1) : current, revision: this.#revision, more };
+    }
+    const later = this.#eventsAfter(revision).filter((e) => eventKey(e).startsWith(prefix));
+    return { ...pairsAtRevision(current, later, startAfter, limit), revision };
+  }
+
+  async create(key: string, value: Uint8Array): Promise<KeyValue> {
+    const kv = await this.#inner.create(key, value);
+    await this.#wrote(kv.modRevision);
+    return kv;
+  }
+
+  async update(key: string, value: Uint8Array, expectedRevision: number): Promise<KeyValue> {
+    const kv = await this.#inner.update(key, value, expectedRevision);
+    await this.#wrote(kv.modRevision);
+    return kv;
+  }
+
+  async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
+    const { prev, revision } = await this.#inner.deleteAt(key, expectedRevision);
+    await this.#wrote(revision);
+    return prev;
+  }
+
+  watch(prefix: string, afterRevision: number, signal: AbortSignal): AsyncIterable<BackendEvent> {
+    const direct = (): AsyncIterable<BackendEvent> => this.#inner.watch(prefix, afterRevision, signal);
+    const cached = (): AsyncIterable<BackendEvent> =>
+      this.#hub.watch(prefix, afterRevision, signal, () => this.#eventsAfter(afterRevision).filter((e) => eventKey(e).startsWith(prefix)));
+    const usable = (): boolean => this.isReady && afterRevision >= this.#floor;
+    return {
+      async *[Symbol.asyncIterator]() {
+        // Decided when iteration starts; the hub registers the watcher in the same synchronous
+        // step as the replay, and skips events up to afterRevision if the cache is still behind it.
+        yield* usable() ? cached() : direct();
+      },
+    };
+  }
+
+  async currentRevision(): Promise<number> {
+    if (await this.#servable(this.#lastWrite)) return this.#revision;
+    return this.#inner.currentRevision();
+  }
+
+  async compact(revision: number): Promise<void> {
+    await this.#inner.compact(revision);
+    const upTo = Math.min(revision, this.#revision);
+    if (upTo > this.#floor) {
+      this.#history = this.#eventsAfter(upTo);
+      this.#floor = upTo;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#ac.abort();
+    this.#hub.close();
+    this.#release(false);
+    await this.#loop.catch(() => undefined);
+    await this.#inner.close();
+  }
+
+  /** List, then follow the watch; relist after compaction, retry (not ready meanwhile) while etcd is down. */
+  async #run(settle: () => void): Promise<void> {
+    const signal = this.#ac.signal;
+    let delay = 100;
+    const hooks = {
+      onConnected: () => {
+        this.#connected = true;
+        delay = 100;
+        settle();
+        this.#release(true);
+      },
+      onDisconnected: () => this.#disconnected(),
+    };
+    while (!signal.aborted) {
+      try {
+        if (!this.#listed) await this.#relist();
+        for await (const e of this.#inner.watchAll(this.#revision, signal, hooks)) this.#apply(e);
+        return;
+      } catch (err) {
+        this.#disconnected();
+        if (err instanceof StorageError && err.code === "compacted") this.#listed = false;
+        settle();
+        await sleep(delay, signal);
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
+  async #relist(): Promise<void> {
+    const pairs: KeyValue[] = [];
+    let revision: number | undefined;
+    let startAfter: string | undefined;
+    for (;;) {
+      const page = await this.#inner.list("", { limit: 5000, startAfter, revision });
+      revision ??= page.revision;
+      pairs.push(...page.items);
+      startAfter = page.items.at(-1)?.key;
+      if (!page.more) break;
+    }
+    this.#pairs.clear();
+    for (const kv of pairs) this.#pairs.set(kv.key, kv);
+    this.#keys = [...this.#pairs.keys()].sort();
+    this.#revision = revision ?? 0;
+    this.#floor = this.#revision;
+    this.#history = [];
+    this.#hub.close(); // watchers of the old state end; they resume from their last revision
+    this.#listed = true;
+  }
+
+  #apply(e: BackendEvent): void {
+    const key = eventKey(e);
+    const before = this.#pairs.get(key);
+    let event = e;
+    if (e.type === "put") {
+      if (!before) insertKey(this.#keys, key);
+      this.#pairs.set(key, e.kv);
+      if (!e.prev && before) event = { ...e, prev: before };
+    } else {
+      if (before) removeKey(this.#keys, key);
+      this.#pairs.delete(key);
+      if (!e.prev && before) event = { ...e, prev: before };
+    }
+    this.#revision = Math.max(this.#revision, eventRevision(e));
+    this.#history.push(event);
+    if (this.#history.length >= this.#limit * 2) {
+      const drop = this.#history.length - this.#limit;
+      this.#floor = eventRevision(this.#history[drop - 1] as BackendEvent);
+      this.#history = this.#history.slice(drop);
+    }
+    this.#hub.publish(event);
+    this.#release(true);
+  }
+
+  async #wrote(revision: number): Promise<void> {
+    this.#lastWrite = Math.max(this.#lastWrite, revision);
+    if (this.isReady) await this.#reach(revision);
+  }
+
+  /** True when reads may be answered from memory at (at least) `revision`. */
+  async #servable(revision: number): Promise<boolean> {
+    if (!this.isReady) return false;
+    return this.#revision >= revision || (await this.#reach(revision));
+  }
+
+  #reach(revision: number): Promise<boolean> {
+    if (this.#revision >= revision) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.#waitMs);
+      this.#waiters.push({ revision, resolve: (ok) => (clearTimeout(timer), resolve(ok)) });
+    });
+  }
+
+  /** Wakes waiters the cache has reached (or all of them with `false` when it cannot serve). */
+  #release(ok: boolean): void {
+    if (this.#waiters.length === 0) return;
+    const keep: Waiter[] = [];
+    for (const w of this.#waiters) {
+      if (!ok) w.resolve(false);
+      else if (this.#revision >= w.revision) w.resolve(true);
+      else keep.push(w);
+    }
+    this.#waiters = keep;
+  }
+
+  #disconnected(): void {
+    this.#connected = false;
+    this.#release(false);
+  }
+
+  #eventsAfter(revision: number): BackendEvent[] {
+    let lo = 0;
+    let hi = this.#history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (eventRevision(this.#history[mid] as BackendEvent) <= revision) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.#history.slice(lo);
+  }
+}
