@@ -122,7 +122,7 @@ test("init --dry-run prints the plan and writes nothing", async () => {
   const r = await runKpki(["init", "--dir", work, "--dry-run", "--server", "https://10.1.2.3:6443"]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^dry run: nothing written/);
-  assert.match(r.stdout, /^create  apiserver /m);
+  assert.match(r.stdout, /^create {2}apiserver /m);
   assert.equal(existsSync(work), false);
 });
 
@@ -170,7 +170,7 @@ test("kubeconfig user: minjun in dev-team, signed by the cluster CA, readable by
   assert.equal(statSync(out).mode & 0o777, 0o600);
   const view = JSON.parse(execFileSync("kubectl", ["--kubeconfig", out, "config", "view", "--raw", "-o", "json"], { encoding: "utf8" })) as { users: { name: string; user: Record<string, string> }[] };
   assert.equal(view.users[0]?.name, "minjun");
-  const cert = join(dir, "..", `${Date.now()}-minjun.pem`);
+  const cert = join(out, "..", "minjun.pem");
   writeFileSync(cert, Buffer.from(view.users[0]!.user["client-certificate-data"]!, "base64"));
   assert.match(openssl("verify", "-CAfile", join(dir, "pki/ca.crt"), "-purpose", "sslclient", cert), /OK/);
   assert.match(openssl("x509", "-in", cert, "-noout", "-subject", "-nameopt", "RFC2253"), /^subject=CN=minjun,O=dev-team\n/);
@@ -184,6 +184,11 @@ test("inspect and verify on init's output", async () => {
   assert.match(facts.subject, /kube-apiserver/);
   r = await runKpki(["inspect", join(dir, "admin.conf")]);
   assert.match(r.stdout, /admin\.conf user "kubernetes-admin" client-certificate-data: certificate/);
+  const bundleFile = join(mkdtempSync(join(tmpdir(), "kpki-bundle-")), "bundle.pem");
+  writeFileSync(bundleFile, readFileSync(join(dir, "pki/apiserver.crt"), "utf8") + readFileSync(join(dir, "pki/ca.crt"), "utf8"));
+  r = await runKpki(["inspect", bundleFile, "-o", "json"]);
+  const bundle = JSON.parse(r.stdout) as { file: string; kind: string }[];
+  assert.deepEqual(bundle.map((b) => [b.file.replace(/^.*\//, ""), b.kind]), [["bundle.pem #1", "certificate"], ["bundle.pem #2", "certificate"]]);
   r = await runKpki(["verify", "--ca", join(dir, "pki/ca.crt"), "--purpose", "server", "--host", "kubernetes.default.svc", join(dir, "pki/apiserver.crt")]);
   assert.equal(r.status, 0, r.stdout);
   r = await runKpki(["verify", "--ca", join(dir, "pki/ca.crt"), "--purpose", "server", "--host", "evil.example", join(dir, "pki/apiserver.crt")]);
@@ -193,4 +198,17 @@ test("inspect and verify on init's output", async () => {
   r = await runKpki(["verify", "--ca", join(dir, "pki/ca.crt"), "--purpose", "client", "--at", "2099-01-01T00:00:00Z", join(dir, "pki/apiserver-kubelet-client.crt")]);
   assert.equal(r.status, 1);
   assert.ok(readdirSync(dir).length > 0);
+});
+
+test("a CA without its key: check-expiration says externally managed; init refuses in one line", async () => {
+  const work = mkdtempSync(join(tmpdir(), "kpki-ext-"));
+  assert.equal((await runKpki(["init", "--dir", work])).status, 0);
+  rmSync(join(work, "pki/front-proxy-ca.key"));
+  const r = await runKpki(["certs", "check-expiration", "--dir", work]);
+  assert.match(r.stdout, /^front-proxy-ca\s+.*\s+yes$/m);
+  assert.match(r.stdout, /^ca\s+.*\s+no$/m);
+  const i = await runKpki(["init", "--dir", work]);
+  assert.equal(i.status, 1);
+  assert.equal(i.stderr, 'kpki: CA "front-proxy-ca": pki/front-proxy-ca.key is missing (an external CA is not supported by init)\n');
+  rmSync(work, { recursive: true });
 });

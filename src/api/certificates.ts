@@ -6,6 +6,9 @@ import { parseCertificateDer, parseCsrPem, verifyCsrSignature } from "../pki/ind
 import type { Csr } from "../pki/index.ts";
 import type { FieldError } from "./errors.ts";
 import type { ApiObject, ObjectMeta } from "./meta.ts";
+import { validateSignerName } from "./signer-name.ts";
+
+export { validateSignerName } from "./signer-name.ts";
 
 export const CERTIFICATES_GROUP = "certificates.k8s.io";
 export const CERTIFICATES_API_VERSION = "certificates.k8s.io/v1";
@@ -82,9 +85,38 @@ export function csrCertificatePem(obj: CertificateSigningRequest): string {
   return fromUtf8(bytesOf(obj.status?.certificate));
 }
 
-/** ParseCSR of pkg/apis/certificates/helpers.go: first PEM block must be a CERTIFICATE REQUEST. Throws. */
+/** Parsed requests by their wire text. A CSR is parsed and verified on create, on every /status and
+ *  /approval write, by admission and by two controllers; the request is immutable, so the outcome is
+ *  cached (bounded, oldest evicted). Parsing and signature checks are pure, so caching is safe. */
+interface ParsedRequest {
+  readonly csr?: Csr;
+  readonly error?: string;
+  signatureError?: string | null;
+}
+const PARSE_CACHE_MAX = 1024;
+const parseCache = new Map<string, ParsedRequest>();
+
+function parsedRequest(obj: CertificateSigningRequest): ParsedRequest {
+  const key = obj.spec?.request ?? "";
+  const hit = parseCache.get(key);
+  if (hit) return hit;
+  let entry: ParsedRequest;
+  try {
+    entry = { csr: parseCsrPem(csrRequestPem(obj)) };
+  } catch (err) {
+    entry = { error: messageOf(err) };
+  }
+  if (parseCache.size >= PARSE_CACHE_MAX) parseCache.delete(parseCache.keys().next().value ?? "");
+  parseCache.set(key, entry);
+  return entry;
+}
+
+/** ParseCSR of pkg/apis/certificates/helpers.go: first PEM block must be a CERTIFICATE REQUEST. Throws
+ *  an Error with the parse message. */
 export function parseCsrRequest(obj: CertificateSigningRequest): Csr {
-  return parseCsrPem(csrRequestPem(obj));
+  const p = parsedRequest(obj);
+  if (p.csr === undefined) throw new Error(p.error ?? "cannot parse CSR");
+  return p.csr;
 }
 
 export function conditionsOf(obj: CertificateSigningRequest): CertificateSigningRequestCondition[] {
@@ -177,66 +209,13 @@ const SIGNATURE_ERRORS = {
 
 /** validateCSR: parse the first PEM block and check the proof of possession. */
 function requestError(obj: CertificateSigningRequest): string | undefined {
-  try {
-    const csr = parseCsrRequest(obj);
+  const p = parsedRequest(obj);
+  if (p.csr === undefined) return p.error;
+  if (p.signatureError === undefined) {
     // Go's CheckSignature error texts per key type (crypto/x509).
-    if (!verifyCsrSignature(csr)) return SIGNATURE_ERRORS[csr.keyAlgorithm.kind];
-    return undefined;
-  } catch (err) {
-    return messageOf(err);
+    p.signatureError = verifyCsrSignature(p.csr) ? null : SIGNATURE_ERRORS[p.csr.keyAlgorithm.kind];
   }
-}
-
-const DNS1123_LABEL_MSG =
-  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
-const DNS1123_SUBDOMAIN_MSG =
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-const LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-function labelErrors(s: string): string[] {
-  const out: string[] = [];
-  if (s.length > 63) out.push("must be no more than 63 characters");
-  if (!LABEL_RE.test(s)) out.push(DNS1123_LABEL_MSG);
-  return out;
-}
-function subdomainErrors(s: string): string[] {
-  const out: string[] = [];
-  if (s.length > 253) out.push("must be no more than 253 characters");
-  if (!SUBDOMAIN_RE.test(s)) out.push(DNS1123_SUBDOMAIN_MSG);
-  return out;
-}
-
-/** ValidateSignerName (§2.4): `<domain>/<path>`, domain of ≥2 DNS-1123 labels, path of DNS-1123 subdomains. */
-export function validateSignerName(name: string, field = "spec.signerName"): FieldError[] {
-  if (name === "") return [{ type: "FieldValueRequired", field, detail: "signerName must be provided" }];
-  const segments = name.split("/");
-  if (segments.length !== 2) {
-    return [invalid(field, name, "must be a fully qualified domain and path of the form 'example.com/signer-name'")];
-  }
-  const [domain = "", path = ""] = segments;
-  const errs: FieldError[] = [];
-  if (domain.length > 253) errs.push({ type: "FieldValueTooLong", field, value: domain, allowed: [253] });
-  const labels = domain.split(".");
-  for (const lbl of labels) {
-    const le = labelErrors(lbl);
-    if (le.length > 0) {
-      // Stop at the first bad label: further messages would be duplicates (validation.go).
-      for (const e of le) errs.push(invalid(field, domain, `validating label ${JSON.stringify(lbl)}: ${e}`));
-      break;
-    }
-  }
-  if (labels.length < 2) errs.push(invalid(field, domain, "should be a domain with at least two segments separated by dots"));
-  for (const piece of path.split(".")) {
-    const se = subdomainErrors(piece);
-    if (se.length > 0) {
-      for (const e of se) errs.push(invalid(field, path, `validating label ${JSON.stringify(piece)}: ${e}`));
-      break;
-    }
-  }
-  const max = 253 + (253 + 63 + 1) + 1;
-  if (name.length > max) errs.push({ type: "FieldValueTooLong", field, value: name, allowed: [max] });
-  return errs;
+  return p.signatureError ?? undefined;
 }
 
 /** validateCertificate: status.certificate must be CERTIFICATE PEM blocks without headers. */

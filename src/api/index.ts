@@ -10,3 +10,5 @@ export * from "./selectors.ts";
 export * from "./patch.ts";
 export * from "./smp.ts";
 export * from "./schema.ts";
+export * from "./apply.ts";
+export * from "./validation-core.ts";

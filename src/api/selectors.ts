@@ -44,7 +44,8 @@ function tokenize(s: string): Token[] {
 }
 
 function parseError(found: string, expected: string): ApiError {
-  return new ApiError("BadRequest", `unable to parse requirement: found '${found}', expected: ${expected}`);
+  // labels.Parse's syntax errors are bare; "unable to parse requirement: …" is for invalid keys/values.
+  return new ApiError("BadRequest", `found '${found}', expected: ${expected}`);
 }
 
 /** Parses "a=b,c!=d,e in (x,y),!f,g" → requirements. Throws ApiError BadRequest. */
@@ -94,7 +95,7 @@ function parseRequirement(peek: () => Token, next: () => Token): LabelRequiremen
       return { key, op: op.text === ">" ? "gt" : "lt", values: [v.text] };
     }
     default:
-      throw parseError(op.text, "'=', '!=', '==', 'in', notin'");
+      throw parseError(op.text, "in, notin, =, ==, !=, gt, lt");
   }
 }
 

@@ -8,3 +8,5 @@ export type { KeySigner, IssueOptions } from "./issue.ts";
 export { createLocalSigner, validityWindow, goTime } from "./signer.ts";
 export type { Signer, SigningProfile, SignOptions } from "./signer.ts";
 export { createRootCa, createIntermediateCa, INTERMEDIATE_USAGES } from "./authority.ts";
+export { createCryptoPool, createPooledSigner } from "./pool.ts";
+export type { CryptoPool } from "./pool.ts";

@@ -75,6 +75,8 @@ export function createLocalSigner(opts: {
   chain?: readonly Certificate[];
   clock: Clock;
   random: RandomSource;
+  /** Proof-of-possession check; default pki's verifyCsrSignature (a CryptoPool passes its threaded one). */
+  verifyCsr?: (csr: Csr) => boolean | Promise<boolean>;
 }): Signer {
   const ca = opts.caCertificate;
   assertKeyMatches(opts.key, ca);
@@ -82,12 +84,13 @@ export function createLocalSigner(opts: {
   const chain = Object.freeze(selfSigned ? [] : [ca, ...(opts.chain ?? []).filter((c) => !equalBytes(c.subjectDer, c.issuerDer))]);
   // AKI = the issuer's SKI (Go behaviour); computed for CAs that lack one.
   const aki = ca.subjectKeyId ?? keyIdentifier(ca.spki);
+  const verifyCsr = opts.verifyCsr ?? verifyCsrSignature;
 
   async function sign(csr: Csr, profile: SigningProfile, o: SignOptions = {}): Promise<{ certificate: Certificate; chain: readonly Certificate[] }> {
     if (!(profile.expiryMs > 0)) throw new CaError("bad-profile", `profile "${profile.name}" has no positive expiry`);
     const now = o.now ?? opts.clock.now();
     const { notBefore, notAfter } = validityWindow(now, ca.notAfter, profile.expiryMs, { backdateMs: profile.backdateMs, notAfter: o.notAfter });
-    if (!verifyCsrSignature(csr)) throw new CaError("bad-csr", "unable to verify certificate request signature: signature does not verify");
+    if (!(await verifyCsr(csr))) throw new CaError("bad-csr", "unable to verify certificate request signature: signature does not verify");
     const { keyUsage, extKeyUsage } = usagesToExtensions(profile.usages);
     const isCa = profile.isCa === true; // a CSR asking for CA:TRUE is ignored (policies.go)
     const t: CertificateTemplate = {

@@ -48,7 +48,16 @@ const KU_ORDER: readonly KeyUsageBit[] = [
 const EKU_ORDER: readonly string[] = Object.values(EKU);
 
 /** Unknown usages → CaError("unknown-usage", `unrecognized usage values: ["x" "y"]`) (Go's %q of a slice). */
+const cache = new WeakMap<readonly string[], { keyUsage: KeyUsageBit[]; extKeyUsage: string[] }>();
+
 export function usagesToExtensions(usages: readonly string[]): { keyUsage: KeyUsageBit[]; extKeyUsage: string[] } {
+  // Profiles are long-lived values: map each usages array once (callers get copies).
+  let hit = cache.get(usages);
+  if (!hit) cache.set(usages, (hit = mapUsages(usages)));
+  return { keyUsage: [...hit.keyUsage], extKeyUsage: [...hit.extKeyUsage] };
+}
+
+function mapUsages(usages: readonly string[]): { keyUsage: KeyUsageBit[]; extKeyUsage: string[] } {
   const ku = new Set<KeyUsageBit>();
   const eku = new Set<string>();
   const unknown: string[] = [];

@@ -1,10 +1,9 @@
 // kpki certs check-expiration | renew: kubeadm's `certs` phase commands over an init'd DIR.
 import { DAY, HOUR, MINUTE, systemClock, systemRandom } from "../base/index.ts";
 import { encodeCertificatePem } from "../pki/index.ts";
-import { createLocalSigner, localKeySigner } from "../ca/index.ts";
 import { DEFAULT_CLUSTER, currentIdentity, parseKubeconfig } from "../config/index.ts";
 import type { CertSpec, ExistingState } from "../cluster/index.ts";
-import { certSpecsForFiles, loadExisting, renewCertificate, writeIssued } from "../cluster/index.ts";
+import { certSpecsForFiles, loadExisting, localCa, renewCertificate, writeIssued } from "../cluster/index.ts";
 import { defineCommand, OUTPUT_OPTION, outputFormat, requireStr, str } from "./args.ts";
 import { CliError } from "./errors.ts";
 import type { Io } from "./io.ts";
@@ -46,7 +45,9 @@ function rowsOf(specs: CertSpec[], existing: ExistingState, now: Date) {
       continue;
     }
     const left = it.cert.notAfter.getTime() - now.getTime();
-    out.push({ name, isCa: s.isCa, ca: s.ca ?? "", expires: it.cert.notAfter.toISOString(), expiresText: kubeadmTime(it.cert.notAfter), residual: shortHuman(left), residualSeconds: Math.floor(left / 1000), externallyManaged: false });
+    // kubeadm: a CA whose key is absent is "externally managed".
+    const external = s.isCa && it.state === "cert-only";
+    out.push({ name, isCa: s.isCa, ca: s.ca ?? "", expires: it.cert.notAfter.toISOString(), expiresText: kubeadmTime(it.cert.notAfter), residual: shortHuman(left), residualSeconds: Math.floor(left / 1000), externallyManaged: external });
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -61,9 +62,10 @@ async function checkExpiration(io: Io, dir: string, format: "text" | "json"): Pr
     return 0;
   }
   const cell = (r: (typeof rows)[number]): string[] => ("problem" in r ? [r.problem ?? "", ""] : [r.expiresText ?? "", r.residual ?? ""]);
-  io.stdout(renderTable(["CERTIFICATE", "EXPIRES", "RESIDUAL TIME", "CERTIFICATE AUTHORITY", "EXTERNALLY MANAGED"], leaves.map((r) => [r.name, ...cell(r), r.ca, "no"])));
+  const ext = (r: (typeof rows)[number]): string => ("externallyManaged" in r && r.externallyManaged ? "yes" : "no");
+  io.stdout(renderTable(["CERTIFICATE", "EXPIRES", "RESIDUAL TIME", "CERTIFICATE AUTHORITY", "EXTERNALLY MANAGED"], leaves.map((r) => [r.name, ...cell(r), r.ca, ext(r)])));
   io.stdout("\n");
-  io.stdout(renderTable(["CERTIFICATE AUTHORITY", "EXPIRES", "RESIDUAL TIME", "EXTERNALLY MANAGED"], cas.map((r) => [r.name, ...cell(r), "no"])));
+  io.stdout(renderTable(["CERTIFICATE AUTHORITY", "EXPIRES", "RESIDUAL TIME", "EXTERNALLY MANAGED"], cas.map((r) => [r.name, ...cell(r), ext(r)])));
   return 0;
 }
 
@@ -88,8 +90,7 @@ async function renew(io: Io, dir: string, target: string, validityMs: number): P
     const ca = existing.get(s.ca ?? "");
     if (old?.state !== "present") throw new CliError("input", `certs renew: ${s.name}: ${old?.state === "broken" ? old.problem : "not found"}`);
     if (ca?.state !== "present") throw new CliError("input", `certs renew: ${s.name}: its CA "${s.ca ?? ""}" is ${ca?.state === "broken" ? ca.problem : "missing (pki key and certificate needed)"}`);
-    const signer = createLocalSigner({ signerName: s.ca ?? "ca", caCertificate: ca.cert, key: localKeySigner(ca.key), clock: { now: () => now }, random: systemRandom });
-    const issued = await renewCertificate(s, old.cert, signer, { now, validityMs });
+    const issued = await renewCertificate(s, old.cert, localCa(ca, systemRandom), { now, validityMs });
     const kc = s.kubeconfig ? await kubeconfigTarget(io, dir, s.kubeconfig) : { server: "", clusterName: "" };
     await writeIssued(s, issued, { dir, sink: ioSink(io), caPem: encodeCertificatePem(ca.cert), ...kc });
     io.stdout(`certificate ${s.kubeconfig && !s.files ? `embedded in the kubeconfig file ${s.kubeconfig}` : `for ${s.description}`} renewed\n`);

@@ -37,16 +37,13 @@ export interface CsrReport {
   readonly warnings: string[];
 }
 
-function warningsFor(csr: Csr, obj: CertificateSigningRequest): string[] {
+function warningsFor(csr: Csr): string[] {
   const w: string[] = [];
   const orgs = csr.subject.attributes.filter((a) => a.type === "O").map((a) => a.value);
   const cn = csr.subject.attributes.find((a) => a.type === "CN")?.value ?? "";
   for (const o of orgs) if (PRIVILEGED_GROUPS[o]) w.push(`group ${o}: ${PRIVILEGED_GROUPS[o]}`);
   if (cn.startsWith("system:")) w.push(`common name ${JSON.stringify(cn)} is a system identity`);
   if (csr.requestsCa) w.push("the request asks for CA:TRUE (Kubernetes' signers ignore it and issue CA:FALSE)");
-  if (cn !== "" && obj.spec.username && cn !== obj.spec.username && !obj.spec.username.startsWith("system:")) {
-    w.push(`requested by ${JSON.stringify(obj.spec.username)} for a different name ${JSON.stringify(cn)}`);
-  }
   return w;
 }
 
@@ -73,7 +70,7 @@ export function reportCsr(obj: CertificateSigningRequest): CsrReport {
     requestsCa: csr.requestsCa,
     status: csrConditionText(obj),
     conditions: obj.status?.conditions ?? [],
-    warnings: warningsFor(csr, obj),
+    warnings: warningsFor(csr),
   };
 }
 

@@ -2,9 +2,8 @@
 // write a kubeconfig with embedded data — seed 001's openssl + CSR + kubectl steps in one command.
 import { DAY, systemClock, systemRandom } from "../base/index.ts";
 import { encodeCertificatePem, encodePrivateKeyPem, parseCertificatePem, parsePrivateKeyPem, publicKeyMatches, emptySans } from "../pki/index.ts";
-import { createLocalSigner, localKeySigner } from "../ca/index.ts";
 import { DEFAULT_CLUSTER, currentIdentity, parseExpiry, parseKubeconfig } from "../config/index.ts";
-import { defaultServerUrl, issueLeaf, renderKubeconfig, subjectOf } from "../cluster/index.ts";
+import { defaultServerUrl, issueLeaf, localCa, renderKubeconfig, subjectOf } from "../cluster/index.ts";
 import { messageOf } from "../base/index.ts";
 import { defineCommand, requireStr, str } from "./args.ts";
 import { CliError } from "./errors.ts";
@@ -58,9 +57,8 @@ export const command = defineCommand(
     const cluster = await clusterOf(io, dir);
     const server = str(p, "server") ?? cluster.server;
     const now = systemClock.now();
-    const signer = createLocalSigner({ signerName: "kubernetes.io/kube-apiserver-client", caCertificate: ca.cert, key: localKeySigner(ca.key), clock: { now: () => now }, random: systemRandom });
     const subject = subjectOf({ commonName: name, organizations: groups });
-    const it = await issueLeaf(signer, { subject, sans: emptySans(), usages: ["digital signature", "client auth"], role: "client", name, alg: ca.cert.keyAlgorithm.kind === "ed25519" ? ca.cert.keyAlgorithm : { kind: "ecdsa", curve: "P-256" }, validityMs, now });
+    const it = await issueLeaf(localCa(ca, systemRandom), { subject, sans: emptySans(), usages: ["digital signature", "client auth"], role: "client", alg: ca.cert.keyAlgorithm.kind === "ed25519" ? ca.cert.keyAlgorithm : { kind: "ecdsa", curve: "P-256" }, validityMs, now });
     const text = renderKubeconfig({ clusterName: cluster.clusterName, server, caPem: encodeCertificatePem(ca.cert), userName: name, certPem: encodeCertificatePem(it.cert), keyPem: encodePrivateKeyPem(it.key) });
     const out = str(p, "output");
     if (out) {

@@ -17,6 +17,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "kubeconfig", summary: "user: sign a user certificate with the cluster CA and write a kubeconfig", load: () => import("./cmd-kubeconfig.ts") },
   { name: "cfssl", summary: "cfssl-compatible genkey, gencert, sign, certinfo, print-defaults", load: () => import("./cmd-cfssl.ts") },
   { name: "cfssljson", summary: "split cfssl JSON output into NAME.pem, NAME-key.pem, NAME.csr", load: () => import("./cmd-cfssljson.ts") },
+  { name: "etcd", summary: "print the etcd command line for a TLS member using kpki init's certificates", load: () => import("./cmd-etcd.ts") },
+  { name: "user", summary: "onboard a user through the CSR API: key, CSR, approval, binding, kubeconfig", load: () => import("./cmd-user.ts") },
+  { name: "csr", summary: "show a CertificateSigningRequest decoded, with warnings for privileged identities", load: () => import("./cmd-csr.ts") },
 ];
 
 export function findCommand(name: string): CommandEntry | undefined {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { clusterCertSpecs, certSpecsForFiles, defaultServerUrl } from "./index.ts";
+import { clusterCertSpecs, certSpecsForFiles, defaultServerUrl, firstServiceIp } from "./index.ts";
 import { DEFAULT_CLUSTER, clusterSpecFromObject } from "../config/index.ts";
 
 const byName = (name: string) => {
@@ -80,4 +80,10 @@ test("default server URL", () => {
   assert.equal(defaultServerUrl(["10.0.0.1"]), "https://10.0.0.1:6443");
   assert.equal(defaultServerUrl([]), "https://127.0.0.1:6443");
   assert.equal(defaultServerUrl(["fd00::1"]), "https://[fd00::1]:6443");
+});
+
+test("first service IP (kubeadm: first address of the service CIDR)", () => {
+  assert.equal(firstServiceIp("10.96.0.0/12"), "10.96.0.1");
+  assert.equal(firstServiceIp("10.32.0.0/24"), "10.32.0.1");
+  assert.equal(firstServiceIp("192.168.0.0/16"), "192.168.0.1");
 });

@@ -10,8 +10,10 @@
 // One directory serves every control-plane node: the apiserver and etcd certificates carry the names
 // and IPs of all control-plane nodes (kubeadm instead writes one set per node).
 import type { CertRole, KeyAlgorithm, SubjectAltNames } from "../pki/index.ts";
-import type { ClusterSpec, NodeSpec } from "../config/index.ts";
-import { firstServiceIp, isIp } from "../config/index.ts";
+import { tryParseIp } from "../pki/index.ts";
+import { firstServiceIp, type ClusterSpec, type NodeSpec } from "./spec.ts";
+
+const isIp = (s: string): boolean => tryParseIp(s) !== undefined;
 
 export interface CertSpec {
   /** Stable name used by `certs renew NAME` and in tables (kubeadm's phase ids where they exist). */

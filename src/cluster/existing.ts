@@ -2,7 +2,6 @@
 // Parse failures become "broken" items with a one-line problem naming the file.
 import type { Certificate, KeyPair } from "../pki/index.ts";
 import { parseCertificatePem, parsePrivateKeyPem, publicKeyMatches } from "../pki/index.ts";
-import { parseKubeconfig, currentIdentity } from "../config/index.ts";
 import { messageOf } from "../base/index.ts";
 import type { CertSpec } from "./certlist.ts";
 import { SA_KEY } from "./certlist.ts";
@@ -11,6 +10,10 @@ import type { ExistingItem, ExistingState } from "./plan.ts";
 export interface PkiSource {
   /** File text relative to DIR, or undefined when the file does not exist. */
   readText(path: string): Promise<string | undefined>;
+  /** The current context's client certificate and key of a kubeconfig (relative to DIR), or undefined
+   *  when the file does not exist; throws a one-line error when it cannot be read. Injected so that
+   *  cluster/ needs no YAML parser (config/ has it). */
+  readKubeconfigCredentials(path: string): Promise<{ certPem?: string; keyPem?: string } | undefined>;
 }
 
 function pair(certPem: string | undefined, keyPem: string | undefined, certName: string, keyName: string): ExistingItem | undefined {
@@ -30,7 +33,7 @@ function pair(certPem: string | undefined, keyPem: string | undefined, certName:
   } catch (err) {
     return { state: "broken", problem: `${certName}: ${messageOf(err)}` };
   }
-  if (!key) return { state: "broken", problem: `${keyName}: missing` };
+  if (!key) return { state: "cert-only", cert };
   return { state: "present", cert, key, keyMatches: publicKeyMatches(cert.publicKey, key.publicKey) };
 }
 
@@ -41,11 +44,9 @@ async function loadOne(spec: CertSpec, src: PkiSource): Promise<ExistingItem | u
     return pair(await src.readText(c), await src.readText(k), c, k);
   }
   if (!spec.kubeconfig) return undefined;
-  const text = await src.readText(spec.kubeconfig);
-  if (text === undefined) return undefined;
   try {
-    const kc = await parseKubeconfig(text, spec.kubeconfig);
-    const { user } = currentIdentity(kc, spec.kubeconfig);
+    const user = await src.readKubeconfigCredentials(spec.kubeconfig);
+    if (user === undefined) return undefined;
     return pair(user.certPem, user.keyPem, `${spec.kubeconfig} client-certificate-data`, `${spec.kubeconfig} client-key-data`);
   } catch (err) {
     return { state: "broken", problem: messageOf(err) };

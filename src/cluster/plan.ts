@@ -3,7 +3,7 @@
 // Pure data in, data out (DESIGN.md rule 4): `--dry-run` prints this and tests assert on it.
 import type { Certificate, KeyPair, KeyAlgorithm } from "../pki/index.ts";
 import { commonName, organizations, verifySignedBy } from "../pki/index.ts";
-import type { ClusterSpec } from "../config/index.ts";
+import type { ClusterSpec } from "./spec.ts";
 import { clusterCertSpecs, type CertSpec } from "./certlist.ts";
 import { ClusterError } from "./errors.ts";
 
@@ -11,6 +11,8 @@ import { ClusterError } from "./errors.ts";
 export type ExistingItem =
   | { readonly state: "present"; readonly cert: Certificate; readonly key: KeyPair; readonly keyMatches: boolean }
   | { readonly state: "key-only"; readonly key: KeyPair }
+  /** Certificate without its key: for a CA, kubeadm's "externally managed" CA. */
+  | { readonly state: "cert-only"; readonly cert: Certificate }
   | { readonly state: "broken"; readonly problem: string };
 export type ExistingState = ReadonlyMap<string, ExistingItem>;
 
@@ -49,6 +51,7 @@ function planCa(spec: CertSpec, item: ExistingItem | undefined, now: Date): Plan
   if (!item) return { kind: "cert", spec, action: "create", reason: "new CA" };
   if (item.state === "broken") throw new ClusterError("bad-existing", `refusing to replace CA "${spec.name}": ${item.problem}`);
   if (item.state === "key-only") throw new ClusterError("bad-existing", `CA "${spec.name}": ${file} is missing but its key exists`);
+  if (item.state === "cert-only") throw new ClusterError("bad-existing", `CA "${spec.name}": ${spec.files}.key is missing (an external CA is not supported by init)`);
   if (!item.keyMatches) throw new ClusterError("bad-existing", `CA "${spec.name}": ${spec.files}.key does not match ${file}`);
   if (item.cert.basicConstraints?.ca !== true) throw new ClusterError("bad-existing", `certificate "${spec.name}" is not a CA`);
   if (item.cert.notAfter.getTime() <= now.getTime()) return { kind: "cert", spec, action: "reissue", reason: `CA expired ${item.cert.notAfter.toISOString()}` };
@@ -60,6 +63,7 @@ function planLeaf(spec: CertSpec, item: ExistingItem | undefined, ca: { step: Pl
   if (ca.step.action !== "keep") return { kind: "cert", spec, action: "reissue", reason: `its CA "${spec.ca}" is new` };
   if (item.state === "broken") return { kind: "cert", spec, action: "reissue", reason: item.problem };
   if (item.state === "key-only") return { kind: "cert", spec, action: "reissue", reason: "certificate missing" };
+  if (item.state === "cert-only") return { kind: "cert", spec, action: "reissue", reason: "key missing" };
   if (!item.keyMatches) return { kind: "cert", spec, action: "reissue", reason: "key does not match the certificate" };
   const why = mismatch(spec, item.cert, ca.cert, now);
   if (why) return { kind: "cert", spec, action: "reissue", reason: why };

@@ -2,9 +2,8 @@
 // and usages of the certificate being renewed; validity restarts from now.
 import type { Certificate, KeyUsageBit } from "../pki/index.ts";
 import { EKU } from "../pki/index.ts";
-import type { Signer } from "../ca/index.ts";
 import type { CertSpec } from "./certlist.ts";
-import { issueLeaf, type Issued } from "./apply.ts";
+import { issueLeaf, type Issued, type LocalCa } from "./apply.ts";
 
 const KU_USAGE: Record<KeyUsageBit, string> = {
   digitalSignature: "digital signature",
@@ -24,13 +23,12 @@ export function usagesOf(cert: Certificate): string[] {
   return [...(cert.keyUsage ?? []).map((b) => KU_USAGE[b]), ...(cert.extKeyUsage ?? []).map((o) => eku[o]).filter((u): u is string => u !== undefined)];
 }
 
-export async function renewCertificate(spec: CertSpec, old: Certificate, signer: Signer, opts: { now: Date; validityMs: number }): Promise<Issued> {
-  return issueLeaf(signer, {
+export async function renewCertificate(spec: CertSpec, old: Certificate, ca: LocalCa, opts: { now: Date; validityMs: number }): Promise<Issued> {
+  return issueLeaf(ca, {
     subject: old.subject,
     sans: old.sans,
     usages: usagesOf(old),
     role: spec.role,
-    name: spec.name,
     alg: old.keyAlgorithm,
     validityMs: opts.validityMs,
     now: opts.now,

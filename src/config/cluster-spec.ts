@@ -2,6 +2,7 @@
 // file (or no file) gives the Kubernetes-the-Hard-Way machines: one control plane "server" and the
 // two workers node-0 and node-1 (addresses from the study's lab, 192.168.10.100-102).
 import type { KeyAlgorithm } from "../pki/index.ts";
+import { tryParseIp } from "../pki/index.ts";
 import { DAY, parseDuration } from "../base/index.ts";
 import { asObj, deepFreeze, fieldError, isObj, optStr, optStrList, parseYamlText, type Obj } from "./errors.ts";
 
@@ -53,7 +54,7 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function isIp(s: string): boolean {
-  return IPV4.test(s) || (s.includes(":") && /^[0-9a-fA-F:.]+$/.test(s));
+  return tryParseIp(s) !== undefined;
 }
 
 function parseNodes(v: unknown, source: string, field: string): NodeSpec[] | undefined {
@@ -121,13 +122,4 @@ export function clusterSpecFromObject(v: unknown, source: string): ClusterSpec {
 
 export async function parseClusterSpec(text: string, source: string): Promise<ClusterSpec> {
   return clusterSpecFromObject(await parseYamlText(text, source), source);
-}
-
-/** kubeadm: the API server's in-cluster IP is the first address of the service CIDR (10.96.0.1). */
-export function firstServiceIp(cidr: string): string {
-  const [ip = "0.0.0.0", bits = "32"] = cidr.split("/");
-  const n = ip.split(".").reduce((a, p) => a * 256 + Number(p), 0);
-  const mask = Number(bits) === 0 ? 0 : 2 ** 32 - 2 ** (32 - Number(bits));
-  const first = ((n & mask) >>> 0) + 1;
-  return [24, 16, 8, 0].map((s) => Math.floor(first / 2 ** s) % 256).join(".");
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseCsrJson, parseClusterSpec, DEFAULT_CLUSTER, firstServiceIp, parseKubeconfig, currentIdentity, ConfigError } from "./index.ts";
+import { parseCsrJson, parseClusterSpec, DEFAULT_CLUSTER, parseKubeconfig, currentIdentity, ConfigError } from "./index.ts";
 import { renderKubeconfig } from "../cluster/index.ts";
 
 test("csr.json: seed 004 rootCA request, several names entries → several O, cfssl RDN order", () => {
@@ -65,12 +65,6 @@ for (const [text, re] of badSpec) {
     await assert.rejects(parseClusterSpec(text, "c.yaml"), (e: unknown) => e instanceof ConfigError && re.test(e.message));
   });
 }
-
-test("first service IP (kubeadm: first address of the service CIDR)", () => {
-  assert.equal(firstServiceIp("10.96.0.0/12"), "10.96.0.1");
-  assert.equal(firstServiceIp("10.32.0.0/24"), "10.32.0.1");
-  assert.equal(firstServiceIp("192.168.0.0/16"), "192.168.0.1");
-});
 
 test("kubeconfig: render → parse round trip with a colon-bearing user name", async () => {
   const text = renderKubeconfig({ clusterName: "kubernetes", server: "https://10.0.0.1:6443", caPem: "CA\n", userName: "system:node:node-0", certPem: "CERT\n", keyPem: "KEY\n" });

@@ -1,6 +1,7 @@
 // Composition root of the API server (DESIGN.md rule 11: wiring visible in one place): PKI → storage →
 // bootstrap objects → RBAC index (fed by a watch) → authenticators/authorizers → registry → HTTPS.
 // Exported for tests and benches, which run the same server in-process as `kpki serve` does.
+import { setMaxListeners } from "node:events";
 import { join } from "node:path";
 import { systemClock, systemRandom, type Clock, type RandomSource } from "../base/index.ts";
 import { parseCertificateDer, parseCertificatePem, parsePrivateKeyPem, type Certificate } from "../pki/index.ts";
@@ -110,6 +111,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
   const pki = await loadServingPki(o.dataDir, o, intendedUrl);
   const backend = o.storage === "memory" ? createMemoryBackend({ clock }) : openSqliteBackend(join(o.dataDir, "kpki.db"));
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // informers, controllers and their watches all hang off it
   try {
     const storeFor = storeLookup(backend, clock, random);
     const rbacStores: RbacStores = {

@@ -43,6 +43,7 @@ function decodeCertificate(der: Uint8Array): Certificate {
 type TbsFields = Omit<Certificate, "der" | "fingerprintSha256" | "publicKey">;
 interface DecodedTbs {
   readonly fields: TbsFields;
+  readonly serial: Uint8Array;
   readonly oid: string;
   readonly key: () => ReturnType<typeof importSpki>;
 }
@@ -90,7 +91,7 @@ function decodeTbs(tbsT: Tlv): DecodedTbs {
     authorityKeyId: aki ? decodeAki(aki.value) : undefined,
     extensions: Object.freeze(extensions),
   };
-  return { fields, oid, key: importSpkiLazy(spki) };
+  return { fields, serial, oid, key: importSpkiLazy(spki) };
 }
 
 /** The key import (≈65 µs for P-256) is lazy and memoised: issuance never needs the new certificate's KeyObject. */
@@ -99,16 +100,28 @@ function importSpkiLazy(spki: Uint8Array): () => ReturnType<typeof importSpki> {
   return () => (v ??= importSpki(spki));
 }
 
+const serials = new WeakMap<Certificate, Uint8Array>();
+
 function assemble(t: DecodedTbs, der: Uint8Array): Certificate {
   const key = t.key;
-  return Object.freeze({
+  let fingerprint: string | undefined;
+  const cert: Certificate = Object.freeze({
     ...t.fields,
     der,
-    fingerprintSha256: createHash("sha256").update(der).digest("hex"),
+    get fingerprintSha256() {
+      return (fingerprint ??= createHash("sha256").update(der).digest("hex"));
+    },
     get publicKey() {
       return key().publicKey;
     },
   });
+  serials.set(cert, t.serial);
+  return cert;
+}
+
+/** The serial INTEGER's content octets, sign included (serialHex drops it; lint needs it). */
+export function serialBytes(c: Certificate): Uint8Array {
+  return serials.get(c) ?? serials.get(parseCertificateDer(c.der))!;
 }
 
 function serialHex(b: Uint8Array): string {

@@ -7,9 +7,11 @@ import {
 } from "./der.ts";
 import { PkiError } from "./errors.ts";
 import { decodeBasicConstraints, decodeExtension, decodeSans, encodeBasicConstraints, encodeExtension, encodeSans } from "./extensions.ts";
-import { importSpki, spkiOf } from "./keys.ts";
+import { importPublicKey, spkiKeyInput, spkiOf } from "./keys.ts";
+import type { PublicKeyInput } from "./keys.ts";
 import { decodeDn, emptySans, encodeDn, sanCount } from "./names.ts";
-import { OID } from "./oids.ts";
+import { OID, SIGNATURE_ALGORITHMS } from "./oids.ts";
+import type { KeyObject } from "node:crypto";
 import { readSignatureAlgorithm, signatureAlgorithmName, signatureSchemeFor, verifySignature } from "./sigalg.ts";
 import type { Csr, DistinguishedName, Extension, KeyPair, SubjectAltNames } from "./types.ts";
 
@@ -25,7 +27,7 @@ export function createCsr(opts: { subject: DistinguishedName; sans?: SubjectAltN
 }
 
 /** Signature check data, kept beside the Csr value so verifyCsrSignature needs no re-parse. */
-const signed = new WeakMap<Csr, { info: Uint8Array; signature: Uint8Array; oid: string }>();
+const signed = new WeakMap<Csr, { info: Uint8Array; signature: Uint8Array; oid: string; input: PublicKeyInput }>();
 
 export function parseCsrDer(der: Uint8Array): Csr {
   try {
@@ -57,19 +59,23 @@ function decodeCsr(der: Uint8Array): Csr {
   const bcExt = extensions.find((e) => e.oid === OID.basicConstraints);
   const oid = readSignatureAlgorithm(algT);
   const signature = readBitString(expect(sigT, TAG.BIT_STRING, "signature")).bytes;
-  const { publicKey, algorithm } = importSpki(spki);
+  const { input, algorithm } = spkiKeyInput(spki);
+  let publicKey: KeyObject | undefined;
   const csr: Csr = Object.freeze({
     der,
     subject,
     sans: sanExt ? decodeSans(sanExt.value) : emptySans(),
-    publicKey,
+    // Lazy: importing costs more than verifying (perf-anchors §1), and a worker pool verifies elsewhere.
+    get publicKey() {
+      return (publicKey ??= importPublicKey(input));
+    },
     spki,
     keyAlgorithm: Object.freeze(algorithm),
     signatureAlgorithm: signatureAlgorithmName(oid),
     extensions: Object.freeze(extensions),
     requestsCa: bcExt ? decodeBasicConstraints(bcExt.value).ca : false,
   });
-  signed.set(csr, { info: infoT!.raw, signature, oid });
+  signed.set(csr, { info: infoT!.raw, signature, oid, input });
   return csr;
 }
 
@@ -93,7 +99,29 @@ export function decodePemSafe(text: string): ReturnType<typeof decodePem> {
 export function verifyCsrSignature(csr: Csr): boolean {
   // A Csr copied with spread loses its WeakMap entry: re-parse its DER.
   const s = signed.get(csr) ?? signed.get(parseCsrDer(csr.der))!;
-  return verifySignature(s.oid, s.info, s.signature, csr.publicKey);
+  let key: KeyObject;
+  try {
+    key = csr.publicKey;
+  } catch {
+    return false; // a key that does not import (point not on the curve…) proves nothing
+  }
+  return verifySignature(s.oid, s.info, s.signature, key);
+}
+
+/** Everything needed to check a CSR's proof of possession, as structured-cloneable data, so the check
+ *  (key import + verify, the costly part of issuance) can run on a worker thread. */
+export interface SignatureCheck {
+  readonly digest: string | null;
+  readonly data: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly key: PublicKeyInput;
+}
+
+export function csrSignatureCheck(csr: Csr): SignatureCheck {
+  const s = signed.get(csr) ?? signed.get(parseCsrDer(csr.der))!;
+  const digest = SIGNATURE_ALGORITHMS[s.oid]?.digest;
+  if (digest === undefined) throw new PkiError("unsupported-algorithm", `unsupported CSR signature algorithm ${s.oid}`);
+  return { digest, data: s.info, signature: s.signature, key: s.input };
 }
 
 export const encodeCsrPem = (csr: Csr): string => encodePem("CERTIFICATE REQUEST", csr.der);

@@ -1,7 +1,7 @@
 // Inspection: the facts `openssl x509 -text` / `openssl req -text` show, as plain JSON-able objects
 // (`kpki inspect` prints them; pki/ does no formatting for terminals).
 import { toHex } from "../base/index.ts";
-import { keyIdentifier } from "./certificate.ts";
+import { keyIdentifier, serialBytes } from "./certificate.ts";
 import { formatKeyAlgorithm } from "./keys.ts";
 import { inferRole } from "./lint.ts";
 import type { CertRole } from "./lint-rules.ts";
@@ -88,14 +88,13 @@ const colonHex = (b: Uint8Array): string => toHex(b, ":").toUpperCase();
 
 export function describeCertificate(c: Certificate): CertificateFacts {
   const bcExt = c.extensions.find((e) => e.oid === "2.5.29.19");
-  const serialBytes = c.serialHex.length % 2 ? `0${c.serialHex}` : c.serialHex;
   return {
     version: c.version,
     subject: formatDn(c.subject),
     subjectRfc4514: formatDn(c.subject, "rfc4514"),
     issuer: formatDn(c.issuer),
     issuerRfc4514: formatDn(c.issuer, "rfc4514"),
-    serial: serialBytes.match(/../g)?.join(":") ?? "00",
+    serial: toHex(serialBytes(c), ":"),
     serialHex: c.serialHex,
     notBefore: c.notBefore.toISOString(),
     notAfter: c.notAfter.toISOString(),

@@ -4,23 +4,25 @@ export { PkiError } from "./errors.ts";
 export type { PkiErrorCode } from "./errors.ts";
 export {
   generateKeyPair, generateKeyPairAsync, parseKeyAlgorithm, formatKeyAlgorithm, parsePrivateKeyPem, encodePrivateKeyPem,
-  parsePublicKeyPem, encodePublicKeyPem, publicKeyMatches, keyAlgorithmOf, spkiOf, importSpki, spkiAlgorithm,
+  parsePublicKeyPem, encodePublicKeyPem, publicKeyMatches, keyAlgorithmOf, spkiOf, importSpki, spkiAlgorithm, spkiKeyInput, importPublicKey,
 } from "./keys.ts";
+export type { PublicKeyInput } from "./keys.ts";
 export {
   parseDn, formatDn, makeDn, commonName, organizations, emptySans, makeSans, sansFromHosts, sanCount, parseIp, tryParseIp,
   formatIp, encodeDn, decodeDnDer,
 } from "./names.ts";
-export { createCsr, parseCsrPem, parseCsrDer, verifyCsrSignature, encodeCsrPem } from "./csr.ts";
+export { createCsr, parseCsrPem, parseCsrDer, verifyCsrSignature, encodeCsrPem, csrSignatureCheck } from "./csr.ts";
+export type { SignatureCheck } from "./csr.ts";
 export {
   parseCertificatePem, parseCertificatesPem, parseCertificateDer, encodeCertificatePem, signTemplate, encodeTbs, keyIdentifier,
-  randomSerial, verifySignedBy,
+  randomSerial, verifySignedBy, serialBytes,
 } from "./certificate.ts";
 export { verifyChain, matchesHost, validityError } from "./verify.ts";
 export { EKU, ekuName, OID } from "./oids.ts";
 export { KEY_USAGE_BITS } from "./extensions.ts";
 export { signatureSchemeFor } from "./sigalg.ts";
 export { lintCertificate, inferRole } from "./lint.ts";
-export { LINT_RULES, CERT_ROLES, serialBytes } from "./lint-rules.ts";
+export { LINT_RULES, CERT_ROLES } from "./lint-rules.ts";
 export type { CertRole, LintRule, LintContext } from "./lint-rules.ts";
 export { describeCertificate, describeCsr, describeKey, describeSans } from "./describe.ts";
 export type { CertificateFacts, CsrFacts, KeyFacts, SanFacts } from "./describe.ts";

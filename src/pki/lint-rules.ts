@@ -1,7 +1,7 @@
 // The lint rules as a table (DESIGN.md rule 9; zlint-style ids: e_ = error, w_ = warning). Each rule
 // says which certificates it applies to and what it checks; `check` returns true when the certificate passes.
 import { equalBytes } from "../base/index.ts";
-import { children, expect, parseDer, readIntegerBytes, TAG, ctx as ctxTag } from "./der.ts";
+import { serialBytes } from "./certificate.ts";
 import { commonName, organizations, sanCount } from "./names.ts";
 import { EKU, OID } from "./oids.ts";
 import type { Certificate, LintLevel } from "./types.ts";
@@ -33,12 +33,6 @@ const ext = (c: Certificate, oid: string): { critical: boolean } | undefined => 
 const always = (): boolean => true;
 const NODE_PREFIX = "system:node:";
 const DNS_LABEL = /^(\*|[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)$/i;
-
-/** The serial INTEGER's raw content octets (serialHex drops the sign). */
-export function serialBytes(c: Certificate): Uint8Array {
-  const f = children(parseDer(c.tbs));
-  return readIntegerBytes(expect(f[f[0]?.tag === ctxTag(0, true) ? 1 : 0], TAG.INTEGER, "serialNumber"));
-}
 
 function validDnsName(name: string): boolean {
   const labels = name.replace(/\.$/, "").split(".");

@@ -48,14 +48,11 @@ function unionBy(existing: unknown, wanted: unknown): unknown[] {
 /** The reconciled object, or undefined when nothing changes. */
 function reconcile(live: ApiObject, wanted: ApiObject): ApiObject | undefined {
   if (live.metadata.annotations?.[AUTOUPDATE] === "false") return undefined;
-  const next: ApiObject = {
-    ...live,
-    metadata: {
-      ...live.metadata,
-      labels: { ...live.metadata.labels, ...wanted.metadata.labels },
-      annotations: { ...live.metadata.annotations, ...wanted.metadata.annotations },
-    },
-  };
+  const next: ApiObject = { ...live, metadata: { ...live.metadata } };
+  if (live.metadata.labels || wanted.metadata.labels) next.metadata.labels = { ...live.metadata.labels, ...wanted.metadata.labels };
+  if (live.metadata.annotations || wanted.metadata.annotations) {
+    next.metadata.annotations = { ...live.metadata.annotations, ...wanted.metadata.annotations };
+  }
   if ("rules" in wanted) next.rules = unionBy(live.rules, wanted.rules);
   if (wanted.aggregationRule !== undefined) next.aggregationRule = wanted.aggregationRule;
   if ("subjects" in wanted) next.subjects = unionBy(live.subjects, wanted.subjects);

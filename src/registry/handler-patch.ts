@@ -8,7 +8,10 @@ import {
   applyMergePatch,
   applyStrategicMergePatch,
   conflict,
+  fieldsV1Of,
   isObject,
+  pruneUnappliedFields,
+  type JsonValue,
   type ApiObject,
   type ResourceInfo,
 } from "../api/index.ts";
@@ -49,13 +52,30 @@ function applyByType(cur: ApiObject, type: PatchType, patch: unknown): unknown {
   }
 }
 
-export function applyPatchDocument(info: ResourceInfo, cur: ApiObject, type: PatchType, patch: unknown): { next: ApiObject; pinned: boolean } {
+/** Server-side apply: merge, then drop what this manager applied before and no longer applies. */
+function applyWithPruning(cur: ApiObject, patch: unknown, manager: string): unknown {
+  const merged = applyByType(cur, "apply", patch);
+  const entries = cur.metadata.managedFields ?? [];
+  const mine = entries.find((e) => e.manager === manager && e.operation === "Apply" && !e.subresource);
+  if (mine !== undefined) {
+    const others = entries.filter((e) => e !== mine).map((e) => e.fieldsV1);
+    pruneUnappliedFields(merged, mine.fieldsV1, fieldsV1Of(patch as JsonValue), others);
+  }
+  return merged;
+}
+
+export function applyPatchDocument(info: ResourceInfo, cur: ApiObject, type: PatchType, patch: unknown, manager = "unknown"): { next: ApiObject; pinned: boolean } {
   const pinned = pinnedResourceVersion(type, patch);
   if (pinned !== undefined && pinned !== cur.metadata.resourceVersion) {
     throw conflict(info.group, info.resource, cur.metadata.name ?? "", "the object has been modified; please apply your changes to the latest version and try again");
   }
-  const result = applyByType(cur, type, patch);
+  const result = type === "apply" ? applyWithPruning(cur, patch, manager) : applyByType(cur, type, patch);
   if (!isObject(result)) throw new ApiError("BadRequest", "the patched object is not a JSON object");
   const next = checkBody(info, result);
   return { next, pinned: pinned !== undefined };
+}
+
+/** A patch of the /scale subresource applies to the Scale object, not the parent. */
+export function applyScalePatch(scale: ApiObject, type: PatchType, patch: unknown): unknown {
+  return applyByType(scale, type === "apply" ? "merge" : type, patch);
 }

@@ -63,15 +63,27 @@ function listError(err: unknown, info: ResourceInfo): unknown {
   return toApiError(err, info, "");
 }
 
-export async function* watch(
+/** Selectors are parsed before the stream starts, so a bad one is a 400 and not a broken stream. */
+export function watch(
   info: ResourceInfo,
   store: Store,
   namespace: string,
   params: ListParams,
   signal: AbortSignal,
   bookmarks: Ticker | undefined,
+): AsyncIterable<WatchEvent> {
+  return watchEvents(info, store, namespace, params, signal, bookmarks, selectionPredicate(info, params));
+}
+
+async function* watchEvents(
+  info: ResourceInfo,
+  store: Store,
+  namespace: string,
+  params: ListParams,
+  signal: AbortSignal,
+  bookmarks: Ticker | undefined,
+  filter: ((o: ApiObject) => boolean) | undefined,
 ): AsyncGenerator<WatchEvent> {
-  const filter = selectionPredicate(info, params);
   try {
     yield* store.watch({
       ...(info.namespaced && namespace !== "" ? { namespace } : {}),

@@ -91,10 +91,24 @@ describe("generic handler: create/get/update/delete", () => {
     const d = await h.create(t.ctx(), "default", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 1 }, status: { replicas: 9 } });
     assert.equal(d.status, undefined);
     const s = await h.update(t.ctx(), "default", "d", { ...d, spec: { replicas: 5 }, status: { readyReplicas: 1 } }, "status");
-    assert.deepEqual(s.spec, { replicas: 1 });
+    assert.equal((s.spec as { replicas: number }).replicas, 1);
     assert.deepEqual(s.status, { readyReplicas: 1 });
     const m = await h.update(t.ctx(), "default", "d", { ...s, status: { readyReplicas: 7 } });
     assert.deepEqual(m.status, { readyReplicas: 1 });
+  });
+
+  it("scale subresource reads and sets replicas", async () => {
+    const t = await harness();
+    const h = t.h("apps", "deployments");
+    await h.create(t.ctx(), "default", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 2, selector: { matchLabels: { app: "x" } } } });
+    const sc = await h.get(t.ctx(), "default", "d", "scale");
+    assert.equal(sc.kind, "Scale");
+    assert.deepEqual(sc.spec, { replicas: 2 });
+    assert.deepEqual(sc.status, { replicas: 0, selector: "app=x" });
+    const patched = await h.patch(t.ctx(), "default", "d", "merge", { spec: { replicas: 5 } }, {}, "scale");
+    assert.deepEqual(patched.spec, { replicas: 5 });
+    assert.equal(((await h.get(t.ctx(), "default", "d")).spec as { replicas: number }).replicas, 5);
+    await assert.rejects(h.get(t.ctx(), "default", "d", "nope"), rejectsWith("NotFound"));
   });
 
   it("delete returns the object, honours preconditions, and protects default namespaces", async () => {
@@ -157,7 +171,14 @@ describe("generic handler: create/get/update/delete", () => {
       rejectsWith("BadRequest", 'strict decoding error: unknown field "bar", unknown field "spec.foo"'),
     );
     const ctx = t.ctx(undefined, { fieldValidation: "Warn" });
-    await h.create(ctx, "default", body);
+    const saved = await h.create(ctx, "default", body);
     assert.deepEqual(ctx.warnings, ['unknown field "bar"', 'unknown field "spec.foo"']);
+    assert.equal(saved.bar, undefined, "unknown fields are dropped, as kube's decoder does");
+    assert.equal((saved.spec as { foo?: number }).foo, undefined);
+    const roles = t.h("rbac.authorization.k8s.io", "roles");
+    const role = { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "r" }, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"], verb: ["x"] }] };
+    await assert.rejects(roles.create(t.ctx(undefined, { fieldValidation: "Strict" }), "default", role), rejectsWith("BadRequest", 'strict decoding error: unknown field "rules[0].verb"'));
+    const r = await roles.create(t.ctx(), "default", role);
+    assert.deepEqual(r.rules, [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }]);
   });
 });

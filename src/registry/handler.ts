@@ -6,6 +6,7 @@ import {
   conflict,
   forbidden,
   invalid,
+  isObject,
   methodNotSupported,
   notFound,
   validateObjectMeta,
@@ -16,7 +17,8 @@ import {
 } from "../api/index.ts";
 import type { Clock, RandomSource } from "../base/index.ts";
 import type { Store, Ticker } from "../storage/index.ts";
-import { applyPatchDocument } from "./handler-patch.ts";
+import { applyPatchDocument, applyScalePatch } from "./handler-patch.ts";
+import { fromScale, toScale } from "./scale.ts";
 import { deleteCollection, list, watch } from "./handler-read.ts";
 import { IMMORTAL_NAMESPACES } from "./kinds.ts";
 import {
@@ -54,7 +56,6 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
   const subresourceOk = (sub: string | undefined): string => {
     const s = sub ?? "";
     if (s !== "" && !info.subresources.includes(s)) throw new ApiError("NotFound", `the server could not find the requested resource`);
-    if (s === "scale") throw methodNotSupported(info.group, `${info.resource}/scale`, "scale");
     return s;
   };
   const current = async (namespace: string, name: string): Promise<ApiObject> => {
@@ -63,10 +64,11 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
     return obj;
   };
 
-  async function persistCreate(ctx: RequestContext, obj: ApiObject, operation: "Update" | "Apply"): Promise<ApiObject> {
+  async function persistCreate(ctx: RequestContext, obj: ApiObject, operation: "Update" | "Apply", applied?: unknown): Promise<ApiObject> {
     for (const f of SYSTEM_FIELDS) delete obj.metadata[f];
     delete obj.metadata.managedFields;
-    if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = generateName(obj.metadata.generateName, deps.random);
+    const generated = !obj.metadata.name && !!obj.metadata.generateName;
+    if (generated) obj.metadata.name = generateName(obj.metadata.generateName ?? "", deps.random);
     const namespace = obj.metadata.namespace ?? "";
     if (info.namespaced && namespace !== "" && (await deps.namespaces.get("", namespace)) === undefined) {
       throw notFound("", "namespaces", namespace);
@@ -77,15 +79,28 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
     const name = next.metadata.name ?? "";
     throwIfInvalid(info, name, [...validateObjectMeta(next.metadata, info), ...(strategy.validate?.(next) ?? [])]);
     await strategy.admit?.(next, undefined, ctx, "create", "");
-    recordManager(next, ctx, operation, "");
+    recordManager(next, ctx, operation, "", applied);
     if (ctx.dryRun) {
       next = { ...next, metadata: { ...next.metadata, uid: next.metadata.uid ?? dryRunUid(deps.random), creationTimestamp: rfc3339(ctx.now) } };
       return next;
     }
-    return mapStorage(info, name, () => store.create(next));
+    try {
+      return await mapStorage(info, name, () => store.create(next));
+    } catch (err) {
+      // errors.NewGenerateNameConflict: the client should retry.
+      if (!generated || !(err instanceof ApiError && err.code === "AlreadyExists")) throw err;
+      throw new ApiError("AlreadyExists", `${err.message}, the server was not able to generate a unique name for the object`, { ...err.details, retryAfterSeconds: 1 });
+    }
   }
 
-  async function persistUpdate(ctx: RequestContext, cur: ApiObject, incoming: ApiObject, sub: string, operation: "Update" | "Apply"): Promise<ApiObject> {
+  async function persistUpdate(
+    ctx: RequestContext,
+    cur: ApiObject,
+    incoming: ApiObject,
+    sub: string,
+    operation: "Update" | "Apply",
+    applied?: unknown,
+  ): Promise<ApiObject> {
     let next = mergeForSubresource(info, strategy, cur, incoming, sub);
     next.metadata = { ...next.metadata, uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp, resourceVersion: cur.metadata.resourceVersion };
     if (cur.metadata.deletionTimestamp) next.metadata.deletionTimestamp = cur.metadata.deletionTimestamp;
@@ -100,7 +115,7 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
       ...(strategy.validateUpdate ? strategy.validateUpdate(next, cur, sub) : (strategy.validate?.(next) ?? [])),
     ]);
     await strategy.admit?.(next, cur, ctx, "update", sub);
-    recordManager(next, ctx, operation, sub);
+    recordManager(next, ctx, operation, sub, applied);
     if (ctx.dryRun) return next;
     const saved = await mapStorage(info, name, () => store.update(next));
     // Finalizers gone on an object being deleted: the delete completes now (generic store's behaviour).
@@ -110,19 +125,31 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
     return saved;
   }
 
+  /** /scale: the Scale (as sent, or patched) sets the parent's replicas through a normal update. */
+  async function scaleUpdate(ctx: RequestContext, namespace: string, name: string, next: (scale: ApiObject) => unknown): Promise<ApiObject> {
+    const cur = await current(namespace, name);
+    const scale = next(toScale(cur));
+    const rv = isObject(scale) && isObject(scale.metadata) ? scale.metadata.resourceVersion : undefined;
+    if (typeof rv === "string" && rv !== "" && rv !== cur.metadata.resourceVersion) {
+      throw conflict(info.group, info.resource, name, "the object has been modified; please apply your changes to the latest version and try again");
+    }
+    return toScale(await persistUpdate(ctx, cur, fromScale(cur, scale), "", "Update"));
+  }
+
   const handler: ResourceHandler = {
     info,
     async create(ctx, namespace, raw, subresource) {
       if ((subresource ?? "") !== "") throw methodNotSupported(info.group, `${info.resource}/${subresource ?? ""}`, "create");
-      checkUnknownFields(ctx, info, raw);
       const obj = checkBody(info, structuredClone(raw));
+      checkUnknownFields(ctx, info, obj);
       reconcileNamespace(info, obj, namespace);
       return persistCreate(ctx, obj, "Update");
     },
 
     async get(_ctx, namespace, name, subresource) {
-      subresourceOk(subresource);
-      return current(namespace, name);
+      const sub = subresourceOk(subresource);
+      const obj = await current(namespace, name);
+      return sub === "scale" ? toScale(obj) : obj;
     },
 
     list: (ctx, namespace, params) => list(info, store, namespace, params),
@@ -131,8 +158,9 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
 
     async update(ctx, namespace, name, raw, subresource) {
       const sub = subresourceOk(subresource);
-      checkUnknownFields(ctx, info, raw);
+      if (sub === "scale") return scaleUpdate(ctx, namespace, name, () => raw);
       const obj = checkBody(info, structuredClone(raw));
+      checkUnknownFields(ctx, info, obj);
       reconcileNamespace(info, obj, namespace);
       reconcileName(obj, name);
       const cur = await mapStorage(info, name, () => store.get(info.namespaced ? namespace : "", name));
@@ -150,22 +178,23 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
     async patch(ctx, namespace, name, type: PatchType, patch, opts, subresource) {
       const sub = subresourceOk(subresource);
       void opts;
+      if (sub === "scale") return scaleUpdate(ctx, namespace, name, (scale) => applyScalePatch(scale, type, patch));
       // kube's patcher retries on a lost race unless the patch itself pinned a resourceVersion.
       for (let attempt = 0; ; attempt++) {
         const cur = await mapStorage(info, name, () => store.get(info.namespaced ? namespace : "", name));
         if (cur === undefined) {
           if (type !== "apply" || sub !== "") throw notFound(info.group, info.resource, name);
-          checkUnknownFields(ctx, info, patch);
           const obj = checkBody(info, structuredClone(patch));
+          checkUnknownFields(ctx, info, obj);
           reconcileNamespace(info, obj, namespace);
           reconcileName(obj, name);
-          return persistCreate(ctx, obj, "Apply");
+          return persistCreate(ctx, obj, "Apply", patch);
         }
-        const { next, pinned } = applyPatchDocument(info, cur, type, patch);
+        const { next, pinned } = applyPatchDocument(info, cur, type, patch, ctx.fieldManager ?? "unknown");
         checkUnknownFields(ctx, info, next);
         reconcileNamespace(info, next, namespace);
         try {
-          return await persistUpdate(ctx, cur, next, sub, type === "apply" ? "Apply" : "Update");
+          return await persistUpdate(ctx, cur, next, sub, type === "apply" ? "Apply" : "Update", type === "apply" ? patch : undefined);
         } catch (err) {
           if (!(err instanceof ApiError && err.code === "Conflict") || pinned || attempt >= 4) throw err;
         }

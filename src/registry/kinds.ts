@@ -1,5 +1,5 @@
 // Small per-kind strategies (pkg/registry/core/namespace/strategy.go, event/lease AllowCreateOnUpdate).
-import type { ApiObject } from "../api/index.ts";
+import { validatePodSpec, validateWorkload, type ApiObject } from "../api/index.ts";
 import type { ResourceStrategy } from "./types.ts";
 
 /** kube's NamespaceLifecycle admission: these may never be deleted. */
@@ -26,3 +26,93 @@ export const namespaceStrategy: ResourceStrategy = {
 };
 
 export const createOnUpdate: ResourceStrategy = { allowCreateOnUpdate: true };
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
+
+/** Defaulting of the few fields kubectl's tables and describe read (pkg/apis/core/v1/defaults.go). */
+function defaultPodSpec(spec: Json): Json {
+  const containers = Array.isArray(spec.containers)
+    ? spec.containers.map((c: unknown) => {
+        const co = obj(c);
+        const image = typeof co.image === "string" ? co.image : "";
+        const latest = !/:[^/]+$/.test(image) || image.endsWith(":latest");
+        const ports = Array.isArray(co.ports) ? { ports: co.ports.map((p: unknown) => ({ protocol: "TCP", ...obj(p) })) } : {};
+        return { terminationMessagePath: "/dev/termination-log", terminationMessagePolicy: "File", imagePullPolicy: latest ? "Always" : "IfNotPresent", ...co, ...ports };
+      })
+    : spec.containers;
+  return { restartPolicy: "Always", terminationGracePeriodSeconds: 30, dnsPolicy: "ClusterFirst", schedulerName: "default-scheduler", ...spec, ...(containers ? { containers } : {}) };
+}
+
+/** Pods: defaults, and a new pod is Pending (nothing schedules it in kpki). */
+export const podStrategy: ResourceStrategy = {
+  prepareForCreate: (o) => ({ ...o, spec: defaultPodSpec(obj(o.spec)), status: { phase: "Pending", qosClass: "BestEffort" } }),
+  prepareForUpdate: (next, _cur, _ctx, sub) => (sub === "" ? { ...next, spec: defaultPodSpec(obj(next.spec)) } : next),
+  validate: (o) => validatePodSpec(o.spec, "spec"),
+  validateUpdate: (next, _cur, sub) => (sub === "" ? validatePodSpec(next.spec, "spec") : []),
+};
+
+/** A stable address in the default service CIDR 10.96.0.0/12 from the service's name (FNV-1a);
+ *  kpki runs no proxy, so the address is informational and collisions are not checked. */
+function clusterIpFor(namespace: string, name: string): string {
+  let h = 0x811c9dc5;
+  for (const ch of `${namespace}/${name}`) h = Math.imul(h ^ (ch.codePointAt(0) ?? 0), 0x01000193) >>> 0;
+  const n = (h % ((1 << 20) - 2)) + 2; // skip .0 and .1 (10.96.0.1 is the kubernetes service)
+  return `10.${96 + (n >>> 16)}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+}
+
+function defaultServiceSpec(o: ApiObject, spec: Json): Json {
+  const type = typeof spec.type === "string" ? spec.type : "ClusterIP";
+  const ports = Array.isArray(spec.ports) ? spec.ports.map((p: unknown) => ({ protocol: "TCP", targetPort: obj(p).port, ...obj(p) })) : spec.ports;
+  const out: Json = { type, sessionAffinity: "None", ...spec, ...(ports ? { ports } : {}) };
+  if (type !== "ExternalName" && (out.clusterIP === undefined || out.clusterIP === "")) {
+    const ip = clusterIpFor(o.metadata.namespace ?? "", o.metadata.name ?? "");
+    out.clusterIP = ip;
+    out.clusterIPs = [ip];
+  }
+  if (type !== "ExternalName") Object.assign(out, { ipFamilies: out.ipFamilies ?? ["IPv4"], ipFamilyPolicy: out.ipFamilyPolicy ?? "SingleStack", internalTrafficPolicy: out.internalTrafficPolicy ?? "Cluster" });
+  return out;
+}
+
+export const serviceStrategy: ResourceStrategy = {
+  prepareForCreate: (o) => ({ ...o, spec: defaultServiceSpec(o, obj(o.spec)), status: { loadBalancer: {} } }),
+  // clusterIP is immutable: keep the allocated one when an update leaves it out.
+  prepareForUpdate: (next, cur, _ctx, sub) =>
+    sub === "" ? { ...next, spec: defaultServiceSpec(next, { clusterIP: obj(cur.spec).clusterIP, clusterIPs: obj(cur.spec).clusterIPs, ...obj(next.spec) }) } : next,
+};
+
+function defaultWorkload(o: ApiObject): ApiObject {
+  const spec = obj(o.spec);
+  const extra: Json = o.kind === "Deployment" ? { strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "25%", maxSurge: "25%" } }, progressDeadlineSeconds: 600 } : {};
+  const template = obj(spec.template);
+  const withTemplate = spec.template === undefined ? {} : { template: { ...template, spec: defaultPodSpec(obj(template.spec)) } };
+  return { ...o, spec: { replicas: 1, revisionHistoryLimit: 10, ...extra, ...spec, ...withTemplate } };
+}
+
+/** Deployments, ReplicaSets, StatefulSets: replicas defaults to 1 (apps/v1 defaults.go). */
+export const workloadStrategy: ResourceStrategy = {
+  prepareForCreate: (o) => defaultWorkload(o),
+  prepareForUpdate: (next, _cur, _ctx, sub) => (sub === "" ? defaultWorkload(next) : next),
+  validate: validateWorkload,
+  validateUpdate: (next, _cur, sub) => (sub === "" ? validateWorkload(next) : []),
+};
+
+/** Secrets: stringData is write-only, merged into data as base64 (core/v1 conversion); type defaults to Opaque. */
+function normalizeSecret(o: ApiObject): ApiObject {
+  const { stringData, ...rest } = o;
+  const data: Json = { ...obj(o.data) };
+  for (const [k, v] of Object.entries(obj(stringData))) data[k] = Buffer.from(String(v), "utf8").toString("base64");
+  return { ...rest, type: typeof o.type === "string" && o.type !== "" ? o.type : "Opaque", ...(Object.keys(data).length > 0 ? { data } : {}) };
+}
+
+export const secretStrategy: ResourceStrategy = {
+  prepareForCreate: (o) => normalizeSecret(o),
+  prepareForUpdate: (next) => normalizeSecret(next),
+};
+
+/** DaemonSets have no replicas; they share the selector/template validation. */
+export const daemonSetStrategy: ResourceStrategy = {
+  prepareForCreate: (o) => ({ ...o, spec: { revisionHistoryLimit: 10, ...obj(o.spec), template: { ...obj(obj(o.spec).template), spec: defaultPodSpec(obj(obj(obj(o.spec).template).spec)) } } }),
+  validate: validateWorkload,
+  validateUpdate: (next, _cur, sub) => (sub === "" ? validateWorkload(next) : []),
+};

@@ -93,14 +93,30 @@ export function reconcileName(obj: ApiObject, name: string): void {
   obj.metadata.name = name;
 }
 
-/** fieldValidation: Strict → 400, Warn → warnings (one per field, kube's text), Ignore/unset → nothing. */
-export function checkUnknownFields(ctx: RequestContext, info: ResourceInfo, raw: unknown): void {
-  if (ctx.fieldValidation !== "Strict" && ctx.fieldValidation !== "Warn") return;
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return;
-  const unknown = unknownFields(info.kind, raw as Record<string, unknown>);
+/** fieldValidation: Strict → 400, Warn → warnings (one per field, kube's text). Like kube's decoder,
+ *  unknown fields are then dropped from the object whatever the mode (Ignore/unset included). */
+export function checkUnknownFields(ctx: RequestContext, info: ResourceInfo, obj: ApiObject): void {
+  const unknown = unknownFields(info.kind, obj);
   if (unknown.length === 0) return;
   if (ctx.fieldValidation === "Strict") throw badRequest(strictDecodingMessage(unknown));
-  for (const f of unknown) ctx.warnings.push(`unknown field "${f}"`);
+  if (ctx.fieldValidation === "Warn") for (const f of unknown) ctx.warnings.push(`unknown field "${f}"`);
+  for (const f of unknown) dropPath(obj, f);
+}
+
+/** Deletes "a.b[2].c" from a plain JSON object. */
+function dropPath(root: unknown, path: string): void {
+  const steps = path.split(".").flatMap((p) => {
+    const m = /^(.*?)((?:\[\d+\])*)$/.exec(p);
+    const idx = [...(m?.[2] ?? "").matchAll(/\[(\d+)\]/g)].map((x) => Number(x[1]));
+    return [m?.[1] ?? p, ...idx];
+  });
+  let cur: unknown = root;
+  for (let i = 0; i < steps.length - 1; i++) {
+    if (cur === null || typeof cur !== "object") return;
+    cur = (cur as Record<string | number, unknown>)[steps[i] as string | number];
+  }
+  const last = steps[steps.length - 1];
+  if (cur !== null && typeof cur === "object" && !Array.isArray(cur) && typeof last === "string") delete (cur as Record<string, unknown>)[last];
 }
 
 const GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
@@ -114,7 +130,7 @@ export function generateName(base: string, random: RandomSource): string {
 }
 
 /** Records (or refreshes) this manager's managedFields entry. Field ownership is not tracked for conflicts. */
-export function recordManager(obj: ApiObject, ctx: RequestContext, operation: "Update" | "Apply", subresource: string): void {
+export function recordManager(obj: ApiObject, ctx: RequestContext, operation: "Update" | "Apply", subresource: string, applied?: unknown): void {
   const manager = ctx.fieldManager ?? "unknown";
   const entry: ManagedFieldsEntry = {
     manager,
@@ -122,7 +138,8 @@ export function recordManager(obj: ApiObject, ctx: RequestContext, operation: "U
     apiVersion: obj.apiVersion,
     time: ctx.now.toISOString().replace(/\.\d{3}Z$/, "Z"),
     fieldsType: "FieldsV1",
-    fieldsV1: fieldsV1Of(obj as unknown as JsonValue),
+    // Apply owns what the configuration named; an Update owns the whole object it wrote.
+    fieldsV1: fieldsV1Of((applied ?? obj) as JsonValue),
     ...(subresource ? { subresource } : {}),
   };
   const others = (obj.metadata.managedFields ?? []).filter(

@@ -37,6 +37,7 @@ describe("list, selectors, pagination", () => {
     const h = t.h("", "configmaps");
     await assert.rejects(h.list(t.ctx(), "", { fieldSelector: "spec.foo=x" }), (e: unknown) => e instanceof ApiError && e.code === "BadRequest" && e.message === "field label not supported: spec.foo");
     await assert.rejects(h.list(t.ctx(), "", { labelSelector: "a b" }), (e: unknown) => e instanceof ApiError && e.code === "BadRequest");
+    assert.throws(() => h.watch(t.ctx(), "", { labelSelector: "a b" }, new AbortController().signal), (e: unknown) => e instanceof ApiError && e.code === "BadRequest");
     const ev = t.h("", "events");
     const l = await ev.list(t.ctx(), "", { fieldSelector: "involvedObject.name=x,involvedObject.namespace=,involvedObject.kind=CertificateSigningRequest" });
     assert.equal(l.items.length, 0);
@@ -100,7 +101,7 @@ describe("patch", () => {
       spec: { template: { spec: { containers: [{ name: "web", image: "nginx:2" }, { name: "side", $patch: "delete" }] } } },
     }, {});
     const spec = s.spec as { template: { spec: { containers: { name: string; image: string }[] } } };
-    assert.deepEqual(spec.template.spec.containers, [{ name: "web", image: "nginx:2" }]);
+    assert.deepEqual(spec.template.spec.containers.map((c) => [c.name, c.image]), [["web", "nginx:2"]]);
     assert.deepEqual(s.metadata.finalizers, ["x/one", "x/two"]);
     assert.equal(s.metadata.generation, 3);
   });
@@ -115,15 +116,22 @@ describe("patch", () => {
     await assert.rejects(h.patch(t.ctx(), "default", "d", "merge", { metadata: { resourceVersion: "1" } }, {}), (e: unknown) => e instanceof ApiError && e.code === "Conflict");
   });
 
-  it("server-side apply creates, then merges and records the manager", async () => {
+  it("server-side apply creates, merges, records the manager and drops fields it no longer applies", async () => {
     const t = await harness();
     const h = t.h("", "configmaps");
     const ctx = t.ctx(undefined, { fieldManager: "kubectl" });
-    const c = await h.patch(ctx, "default", "a", "apply", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a" }, data: { x: "1" } }, { force: false });
+    const cfg = (data: Record<string, string>) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a" }, data });
+    const c = await h.patch(ctx, "default", "a", "apply", cfg({ x: "1" }), { force: false });
     assert.deepEqual(c.data, { x: "1" });
-    const u = await h.patch(ctx, "default", "a", "apply", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a" }, data: { y: "2" } }, {});
+    const u = await h.patch(ctx, "default", "a", "apply", cfg({ x: "1", y: "2" }), {});
     assert.deepEqual(u.data, { x: "1", y: "2" });
-    const entry = u.metadata.managedFields?.find((e) => e.manager === "kubectl");
-    assert.equal(entry?.operation, "Apply");
+    assert.equal(u.metadata.managedFields?.find((e) => e.manager === "kubectl")?.operation, "Apply");
+    const v = await h.patch(ctx, "default", "a", "apply", cfg({ y: "2" }), {});
+    assert.deepEqual(v.data, { y: "2" }, "x was only kubectl's: dropped");
+    // A field another manager also wrote survives.
+    await h.patch(t.ctx(undefined, { fieldManager: "editor" }), "default", "a", "merge", { data: { w: "0" } }, {});
+    await h.patch(ctx, "default", "a", "apply", cfg({ y: "2", w: "0" }), {});
+    const w = await h.patch(ctx, "default", "a", "apply", cfg({ y: "2" }), {});
+    assert.deepEqual(w.data, { y: "2", w: "0" });
   });
 });

@@ -3,6 +3,7 @@
 // minimal OpenAPI v3 kubectl needs to switch on server-side field validation. Built once per server
 // (the table is static) and served as pre-serialised strings.
 import { apiVersionOf, type ResourceInfo } from "../api/index.ts";
+import { openapiV2Protobuf } from "./openapi-v2.ts";
 
 /** kube-apiserver's /version. minor "32" makes the installed kubectl dispatcher run its own v1.32 client (§0). */
 export const VERSION_INFO = {
@@ -35,6 +36,8 @@ export interface DiscoveryDocs {
   readonly aggregatedGroups: { readonly v2: string; readonly v2beta1: string };
   /** /openapi/v3 and /openapi/v3/<gv path>. */
   readonly openapi: ReadonlyMap<string, string>;
+  /** /openapi/v2 in gnostic protobuf (kubectl ≤ 1.27's field-validation probe). */
+  readonly openapiV2: Uint8Array;
 }
 
 function groupVersions(resources: readonly ResourceInfo[]): GroupVersion[] {
@@ -148,6 +151,7 @@ export function buildDiscovery(resources: readonly ResourceInfo[], serverAddress
     aggregatedCore: { v2: aggregatedList(core, "v2"), v2beta1: aggregatedList(core, "v2beta1") },
     aggregatedGroups: { v2: aggregatedList(groups, "v2"), v2beta1: aggregatedList(groups, "v2beta1") },
     openapi,
+    openapiV2: openapiV2Protobuf(resources, VERSION_INFO.gitVersion),
   };
 }
 

@@ -1,13 +1,15 @@
 // The handler chain, in ONE function (DESIGN.md rule 11), in kube-apiserver's order
 // (reference k8s-authn-and-rbac.md §2.3): body limit → request info → authenticate (401) →
-// authorize (403) → route (health, version, discovery, OpenAPI, or the registry's handler).
+// impersonate (403) → authorize (403) → route (health, version, discovery, OpenAPI, or the registry's handler).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApiError, forbidden } from "../api/index.ts";
 import { forbiddenMessage } from "../auth/index.ts";
-import type { AuthenticationResult, Authenticator, Authorizer, RequestAttributes, UserInfo } from "../auth/index.ts";
+import type { AuthenticationResult, Authenticator, RequestAttributes, UserInfo } from "../auth/index.ts";
 import type { Registry } from "../registry/index.ts";
 import { checkDeclaredLength } from "./body.ts";
 import { aggregatedVersion, AGGREGATED_V2, AGGREGATED_V2BETA1, VERSION_INFO, type DiscoveryDocs } from "./discovery.ts";
+import { impersonatedUser } from "./impersonate.ts";
+import { OPENAPI_V2_PROTOBUF } from "./openapi-v2.ts";
 import { socketState, type ParseCertificate } from "./peer.ts";
 import { parseRequestInfo, type RequestInfo } from "./request-info.ts";
 import { serveResource, type RestEnv } from "./rest.ts";
@@ -99,9 +101,14 @@ function serveNonResource(req: IncomingMessage, res: ServerResponse, path: strin
       return send(res, 200, v === "v2" ? AGGREGATED_V2 : AGGREGATED_V2BETA1, docs[v]);
     }
   }
+  if (trimmed === "/openapi/v2" && req.headers.accept?.includes("protobuf")) {
+    res.writeHead(200, { "Content-Type": OPENAPI_V2_PROTOBUF, "Content-Length": String(d.openapiV2.length) });
+    res.end(d.openapiV2);
+    return;
+  }
   const doc = d.legacy.get(trimmed) ?? d.openapi.get(trimmed);
   if (doc !== undefined) return send(res, 200, "application/json", doc);
-  // /openapi/v2 and everything else: kubectl falls back to compiled-in types on a 404 (§2).
+  // Everything else (JSON /openapi/v2 too): kubectl falls back to compiled-in types on a 404 (§2).
   throw new ApiError("NotFound", "the server could not find the requested resource");
 }
 
@@ -119,7 +126,12 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, o
     res.end(UNAUTHORIZED_BODY);
     return;
   }
-  const attrs = attributes(authn.user, ri);
+  let user = authn.user;
+  const h = req.headers;
+  if (h["impersonate-user"] !== undefined || h["impersonate-group"] !== undefined || h["impersonate-uid"] !== undefined) {
+    user = (await impersonatedUser(req, user, opts.authorizer)) ?? user;
+  }
+  const attrs = attributes(user, ri);
   const decision = await opts.authorizer.authorize(attrs);
   if (decision.verdict !== "allow") {
     const why = forbiddenMessage(attrs, decision.reason);
@@ -127,7 +139,7 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, o
   }
   if (!ri.isResourceRequest) return serveNonResource(req, res, path, opts);
   const handler = opts.registry.handler(ri.apiGroup, ri.apiVersion, ri.resource);
-  return serveResource(req, res, { ri, query, user: authn.user, handler }, opts);
+  return serveResource(req, res, { ri, query, user, handler }, opts);
 }
 
 /** node:http listener: runs the chain, turns anything thrown into a Status response. */

@@ -1,6 +1,7 @@
 // The HTTPS/mTLS listener and its lifecycle (a class-like thing with a lifecycle: DESIGN.md "functions
 // first; classes only for things with a lifecycle" — here a closure returning close()). HTTP/1.1 only:
 // ALPN offers just http/1.1, so kubectl and client-go stay on one simple code path.
+import { setMaxListeners } from "node:events";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { KpkiError, type Clock } from "../base/index.ts";
@@ -81,9 +82,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   server.headersTimeout = 70_000;
   server.requestTimeout = 0; // watches are long-lived; their own timeoutSeconds bounds them
   const stopping = new AbortController();
+  setMaxListeners(0, stopping.signal); // one listener per open watch
   let ready = false;
-  let listenerFn: ReturnType<typeof createRequestListener> | undefined;
-  server.on("request", (req, res) => (listenerFn ? listenerFn(req, res) : res.writeHead(503).end()));
+  // Requests before the handler exists (between listen and the end of wiring) get a 503.
+  const route: { listener?: ReturnType<typeof createRequestListener> } = {};
+  server.on("request", (req, res) => (route.listener ? route.listener(req, res) : res.writeHead(503).end()));
   server.on("tlsClientError", () => undefined); // a failed handshake is the client's problem, not a crash
   const addr = await listen(server, opts.host, opts.port);
   const hostPort = addr.family === "IPv6" ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`;
@@ -104,7 +107,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     },
     onInternalError: opts.onInternalError,
   };
-  listenerFn = createRequestListener(handlerOptions);
+  route.listener = createRequestListener(handlerOptions);
   ready = true;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

@@ -43,9 +43,10 @@ export function etcdAvailable(): boolean {
   return existsSync(ETCD);
 }
 
-export async function startEtcd(options: { members?: 1 | 3 } = {}): Promise<EtcdCluster> {
+/** `baseDir`: where data goes (default tmpfs /dev/shm for fast tests; benchmarks pass a disk dir). */
+export async function startEtcd(options: { members?: 1 | 3; baseDir?: string } = {}): Promise<EtcdCluster> {
   const n = options.members ?? 1;
-  const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+  const base = options.baseDir ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
   const dir = mkdtempSync(join(base, "kpki-etcd-"));
   const certSource = makeCertificates(dir);
   const ports = await freePorts(2 * n);
@@ -99,9 +100,18 @@ export async function startEtcd(options: { members?: 1 | 3 } = {}): Promise<Etcd
   return cluster;
 }
 
+/** Every etcd this process started, killed if the test process exits without stopping them. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const p of running) p.kill("SIGKILL");
+});
+
 function launch(dir: string, m: EtcdMember): void {
   const log = openSync(join(dir, `${m.name}.log`), "a");
-  m.process = spawn(ETCD, m.flags, { stdio: ["ignore", log, log] });
+  const p = spawn(ETCD, m.flags, { stdio: ["ignore", log, log] });
+  running.add(p);
+  p.once("exit", () => running.delete(p));
+  m.process = p;
 }
 
 async function waitReady(c: EtcdCluster, members: readonly EtcdMember[]): Promise<void> {

@@ -2,7 +2,7 @@
 // (KUBECACHEDIR + --cache-dir), because kubectl caches discovery for 6 h and the dispatcher's
 // /version answer for 2 h per host:port (kubectl-protocol.md §0, §1).
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readlinkSync, existsSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -22,14 +22,8 @@ export function kubectlBinary(version?: "1.27" | "1.28" | "1.29" | "1.30" | "1.3
   const dispatcher = which("kubectl");
   if (dispatcher === undefined) return undefined;
   if (version === undefined) return dispatcher;
-  let real = dispatcher;
-  try {
-    real = join(dirname(dispatcher), readlinkSync(dispatcher));
-  } catch {
-    /* not a symlink */
-  }
   const r = spawnSync("readlink", ["-f", dispatcher], { encoding: "utf8" });
-  if (r.status === 0) real = r.stdout.trim();
+  const real = r.status === 0 ? r.stdout.trim() : dispatcher;
   const p = join(dirname(real), `kubectl.${version}`);
   return existsSync(p) ? p : undefined;
 }
@@ -39,6 +33,8 @@ export interface Kubectl {
   /** A long-running kubectl (get -w); `lines()` is what it printed so far. */
   spawn(args: readonly string[]): { lines: () => string[]; stderr: () => string; stop: () => Promise<number | null> };
   readonly home: string;
+  /** Copies another runner's discovery + /version cache: "this user has used kubectl here before". */
+  warmCacheFrom(other: Kubectl): void;
   cleanup(): void;
 }
 
@@ -81,6 +77,7 @@ export function createKubectl(kubeconfig: string, binary = kubectlBinary() ?? "k
     };
   };
   Object.defineProperty(k, "home", { value: home });
+  k.warmCacheFrom = (other) => cpSync(join(other.home, "cache"), cache, { recursive: true });
   k.cleanup = () => rmSync(home, { recursive: true, force: true });
   return k;
 }

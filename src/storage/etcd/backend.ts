@@ -26,7 +26,7 @@ export class EtcdBackend implements StorageBackend {
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const res = await callEtcd(this.#conn, `get "${key}"`, (o) => this.#conn.client.kv.range({ key: this.#k(key) }, o));
+    const res = await callEtcd(this.#conn, `get "${key}"`, () => this.#conn.client.kv.range({ key: this.#k(key) }));
     const kv = res.kvs[0];
     return kv ? fromEtcdKv(kv, this.#prefix.length) : undefined;
   }
@@ -35,7 +35,7 @@ export class EtcdBackend implements StorageBackend {
     const { startAfter, limit, revision } = options;
     // Keys strictly after startAfter: the smallest key greater than it is startAfter + "\0".
     const from = startAfter !== undefined && startAfter >= prefix ? `${startAfter}\0` : prefix;
-    const res = await callEtcd(this.#conn, `list "${prefix}"`, (o) =>
+    const res = await callEtcd(this.#conn, `list "${prefix}"`, () =>
       this.#conn.client.kv.range(
         {
           key: this.#k(from),
@@ -43,7 +43,6 @@ export class EtcdBackend implements StorageBackend {
           limit: limit !== undefined && limit > 0 ? limit : 0,
           revision: revision ?? 0,
         },
-        o,
       ),
     );
     const items = res.kvs.map((kv) => fromEtcdKv(kv, this.#prefix.length));
@@ -93,7 +92,28 @@ export class EtcdBackend implements StorageBackend {
 
   watch(prefix: string, afterRevision: number, signal: AbortSignal): AsyncIterable<BackendEvent> {
     const key = this.#k(prefix);
-    return watchEtcd(this.#conn, { key, rangeEnd: prefixRangeEnd(key), afterRevision, prefixLength: this.#prefix.length, retryWindowMs: this.#watchRetryMs }, signal);
+    const events = watchEtcd(this.#conn, { key, rangeEnd: prefixRangeEnd(key), afterRevision, prefixLength: this.#prefix.length, retryWindowMs: this.#watchRetryMs }, signal);
+    const checkStart = (): Promise<void> => this.#checkReadable(afterRevision, `watch "${prefix}"`);
+    return {
+      async *[Symbol.asyncIterator]() {
+        await checkStart();
+        yield* events;
+      },
+    };
+  }
+
+  /** etcd lets a watch start AT the compacted revision, but resuming after revision R needs the
+   *  state at R; the contract (and kube's 410 on a too-old resourceVersion) wants "compacted" once
+   *  R itself is gone. A one-key range read at R tells. */
+  async #checkReadable(revision: number, what: string): Promise<void> {
+    if (revision <= 0) return;
+    try {
+      await callEtcd(this.#conn, what, () => this.#conn.client.kv.range({ key: this.#prefix, revision, count_only: true }));
+    } catch (err) {
+      if (err instanceof StorageError && err.code === "compacted") throw err;
+      // A future revision: etcd's watch waits for it, as the contract wants; other failures
+      // surface from the watch itself.
+    }
   }
 
   /** Watch the whole backend prefix with connection callbacks (the watch cache's feed). */
@@ -103,15 +123,15 @@ export class EtcdBackend implements StorageBackend {
   }
 
   async currentRevision(): Promise<number> {
-    const res = await callEtcd(this.#conn, "current revision", (o) =>
-      this.#conn.client.kv.range({ key: this.#prefix, limit: 1, keys_only: true }, o),
+    const res = await callEtcd(this.#conn, "current revision", () =>
+      this.#conn.client.kv.range({ key: this.#prefix, limit: 1, keys_only: true }),
     );
     return Number(res.header.revision);
   }
 
   async compact(revision: number): Promise<void> {
     try {
-      await callEtcd(this.#conn, `compact to ${revision}`, (o) => this.#conn.client.kv.compact({ revision, physical: true }, o));
+      await callEtcd(this.#conn, `compact to ${revision}`, () => this.#conn.client.kv.compact({ revision, physical: true }));
     } catch (err) {
       // Compacting to a revision already compacted is a no-op, as in the memory backend.
       if (!(err instanceof StorageError && err.code === "compacted")) throw err;
@@ -127,7 +147,7 @@ export class EtcdBackend implements StorageBackend {
   }
 
   #txn(what: string, compare: NonNullable<Parameters<EtcdConnection["client"]["kv"]["txn"]>[0]["compare"]>, success: IRequestOp[], failure: IRequestOp[]): Promise<ITxnResponse> {
-    return callEtcd(this.#conn, what, (o) => this.#conn.client.kv.txn({ compare, success, failure }, o));
+    return callEtcd(this.#conn, what, () => this.#conn.client.kv.txn({ compare, success, failure }));
   }
 
   /** The failed branch read the key back: absent → "not-found", present → "conflict". */

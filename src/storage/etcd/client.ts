@@ -23,7 +23,9 @@ export interface EtcdConnectOptions {
 export interface EtcdConnection {
   readonly client: Etcd3;
   readonly describe: string;
-  /** Call options with this request's deadline. */
+  /** The whole-request budget in ms (callEtcd fails "unavailable" past it). */
+  readonly requestTimeoutMs: number;
+  /** Call options with a request deadline, for callers outside callEtcd. */
   deadline(): { deadline: number };
   close(): void;
 }
@@ -54,10 +56,15 @@ export async function connectEtcd(o: EtcdConnectOptions): Promise<EtcdConnection
       host: () => circuitBreaker(handleWhen(etcd3.isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
     },
   };
+  // Each attempt gets its own deadline (the factory runs per attempt, retries included), so a call
+  // that first hit a dead member still has time left on a live one; callEtcd bounds the total.
+  const attemptMs = Math.max(250, Math.floor(requestTimeoutMs / 2));
+  options.defaultCallOptions = (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + attemptMs });
   const client = new etcd3.Etcd3(options);
   return {
     client,
     describe: `etcd ${o.endpoints.join(",")}`,
+    requestTimeoutMs,
     deadline: () => ({ deadline: Date.now() + requestTimeoutMs }),
     close: () => client.close(),
   };
@@ -84,14 +91,13 @@ function oneLine(s: string): string {
 
 /** Runs one etcd call with a hard deadline of our own as well, so nothing can hang past it
  *  (gRPC deadlines do not cover every path of the client's retry and breaker policies). */
-export async function callEtcd<R>(conn: EtcdConnection, what: string, fn: (opts: { deadline: number }) => Promise<R>): Promise<R> {
-  const opts = conn.deadline();
+export async function callEtcd<R>(conn: EtcdConnection, what: string, fn: () => Promise<R>): Promise<R> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StorageError("unavailable", `${what}: ${conn.describe} did not answer in time`)), opts.deadline - Date.now() + 250);
+    timer = setTimeout(() => reject(new StorageError("unavailable", `${what}: ${conn.describe} did not answer in ${conn.requestTimeoutMs} ms`)), conn.requestTimeoutMs);
   });
   try {
-    return await Promise.race([fn(opts), timeout]);
+    return await Promise.race([fn(), timeout]);
   } catch (err) {
     throw toStorageError(err, what);
   } finally {

@@ -1,0 +1,106 @@
+// `kpki init` (in-process, P-256) for 3 and 1000 nodes against a cfssl process loop and an openssl
+// process loop that make the same certificates (one process per certificate: `cfssl gencert` /
+// `openssl req -x509 -CA`). The 1000-node process loops are extrapolated from a 100-node run
+// (per-certificate cost × certificate count), which the notes say.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Reporter } from "./run.ts";
+import { nodeIo, runCli } from "../src/cli/index.ts";
+import { clusterCertSpecs, type CertSpec } from "../src/cluster/index.ts";
+import { DEFAULT_CLUSTER, clusterSpecFromObject, type ClusterSpec } from "../src/config/index.ts";
+
+function specFor(nodes: number): ClusterSpec {
+  if (nodes === 3) return DEFAULT_CLUSTER;
+  const workers = Array.from({ length: nodes - 1 }, (_, i) => ({ name: `node-${i}`, ips: [`10.${Math.floor(i / 65536) % 256}.${Math.floor(i / 256) % 256}.${i % 256}`] }));
+  return clusterSpecFromObject({ controlPlane: [{ name: "server", ips: ["192.168.10.100"] }], workers }, "bench");
+}
+
+function yamlFor(spec: ClusterSpec): string {
+  return JSON.stringify({ controlPlane: spec.controlPlane, workers: spec.workers }); // JSON is YAML
+}
+
+async function kpkiInit(nodes: number): Promise<number> {
+  const work = mkdtempSync(join(tmpdir(), "kpki-bench-"));
+  writeFileSync(join(work, "cluster.yaml"), yamlFor(specFor(nodes)));
+  const io = nodeIo({ stdout: () => undefined, stderr: () => undefined });
+  const t0 = performance.now();
+  const code = await runCli(["init", "--dir", join(work, "out"), "--config", join(work, "cluster.yaml")], io);
+  const s = (performance.now() - t0) / 1000;
+  rmSync(work, { recursive: true });
+  if (code !== 0) throw new Error("kpki init failed");
+  return s;
+}
+
+const run = (cmd: string, args: string[], cwd: string): void => {
+  const r = spawnSync(cmd, args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(" ")}: ${r.stderr.toString().slice(0, 200)}`);
+};
+
+const subjectOf = (s: CertSpec): string => `${s.organizations.map((o) => `/O=${o}`).join("")}/CN=${s.commonName}`;
+const caFile = (name: string): string => name.replace(/[^a-z0-9-]/g, "_");
+
+/** One `cfssl gencert` per certificate (initca for CAs), output kept as JSON files. */
+function cfsslLoop(specs: CertSpec[], work: string): void {
+  writeFileSync(join(work, "cfg.json"), JSON.stringify({ signing: { profiles: { s: { expiry: "8760h", usages: ["signing", "server auth", "client auth"] } } } }));
+  for (const s of specs) {
+    const req = { CN: s.commonName, hosts: [...s.sans.dns, ...s.sans.ip], key: { algo: "ecdsa", size: 256 }, names: s.organizations.map((O) => ({ O })) };
+    writeFileSync(join(work, "req.json"), JSON.stringify(req));
+    const out = join(work, `${caFile(s.name)}.json`);
+    const args = s.isCa ? ["gencert", "-initca", "req.json"] : ["gencert", `-ca=${caFile(s.ca!)}.pem`, `-ca-key=${caFile(s.ca!)}-key.pem`, "-config=cfg.json", "-profile=s", "req.json"];
+    const r = spawnSync("cfssl", args, { cwd: work, stdio: ["ignore", "pipe", "pipe"] });
+    if (r.status !== 0) throw new Error(`cfssl: ${r.stderr.toString().slice(0, 200)}`);
+    writeFileSync(out, r.stdout);
+    if (s.isCa) {
+      const j = JSON.parse(r.stdout.toString()) as { cert: string; key: string };
+      writeFileSync(join(work, `${caFile(s.name)}.pem`), j.cert);
+      writeFileSync(join(work, `${caFile(s.name)}-key.pem`), j.key);
+    }
+  }
+}
+
+/** One `openssl req -x509 [-CA]` per certificate: new P-256 key + certificate with SANs and EKU. */
+function opensslLoop(specs: CertSpec[], work: string): void {
+  for (const s of specs) {
+    const base = caFile(s.name);
+    const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${base}.key`, "-out", `${base}.crt`, "-days", s.isCa ? "3650" : "365", "-subj", subjectOf(s)];
+    if (!s.isCa) {
+      args.push("-CA", `${caFile(s.ca!)}.crt`, "-CAkey", `${caFile(s.ca!)}.key`);
+      const eku = s.usages.filter((u) => u.endsWith(" auth")).map((u) => (u === "server auth" ? "serverAuth" : "clientAuth"));
+      if (eku.length) args.push("-addext", `extendedKeyUsage=${eku.join(",")}`);
+      const sans = [...s.sans.dns.map((d) => `DNS:${d}`), ...s.sans.ip.map((i) => `IP:${i}`)];
+      if (sans.length) args.push("-addext", `subjectAltName=${sans.join(",")}`);
+    }
+    run("openssl", args, work);
+  }
+}
+
+function timeLoop(loop: (specs: CertSpec[], work: string) => void, specs: CertSpec[]): number {
+  const work = mkdtempSync(join(tmpdir(), "kpki-bench-loop-"));
+  const t0 = performance.now();
+  loop(specs, work);
+  const s = (performance.now() - t0) / 1000;
+  rmSync(work, { recursive: true });
+  return s;
+}
+
+export default async function bench(r: Reporter): Promise<void> {
+  await kpkiInit(3); // warm-up (module loading, JIT)
+  const specs3 = clusterCertSpecs(specFor(3));
+  const specs100 = clusterCertSpecs(specFor(100));
+  const specs1000 = clusterCertSpecs(specFor(1000));
+  const ours3 = await kpkiInit(3);
+  const ours1000 = await kpkiInit(1000);
+  const cfssl3 = timeLoop(cfsslLoop, specs3);
+  const openssl3 = timeLoop(opensslLoop, specs3);
+  r.row({ name: `kpki init, 3 nodes (${specs3.length} certs, P-256)`, ours: ours3, peer: cfssl3, peerName: "cfssl loop", unit: "s", lowerIsBetter: true });
+  r.row({ name: `kpki init, 3 nodes vs openssl loop`, ours: ours3, peer: openssl3, peerName: "openssl loop", unit: "s", lowerIsBetter: true });
+  const cfssl100 = timeLoop(cfsslLoop, specs100);
+  const openssl100 = timeLoop(opensslLoop, specs100);
+  const scale = specs1000.length / specs100.length;
+  r.row({ name: `kpki init, 1000 nodes (${specs1000.length} certs, P-256)`, ours: ours1000, peer: cfssl100 * scale, peerName: "cfssl loop", unit: "s", lowerIsBetter: true, note: `cfssl measured ${cfssl100.toFixed(2)} s for 100 nodes, ×${scale.toFixed(2)}` });
+  r.row({ name: `kpki init, 1000 nodes vs openssl loop`, ours: ours1000, peer: openssl100 * scale, peerName: "openssl loop", unit: "s", lowerIsBetter: true, note: `openssl measured ${openssl100.toFixed(2)} s for 100 nodes, ×${scale.toFixed(2)}` });
+  r.note("kpki: in-process, files written to a temp dir (keys 0600, atomic renames) and kubeconfigs included;");
+  r.note("process loops: one process per certificate, same CN/O/SANs, 1000-node figures extrapolated linearly from 100 nodes.");
+}

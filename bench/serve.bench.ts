@@ -1,0 +1,105 @@
+// The per-request path: an authenticated (x509), RBAC-authorized GET of one ConfigMap over keep-alive
+// mTLS, against a bare node:https server (requestCert, no auth, no routing) answering the same JSON
+// bytes, in the same run. Goal (issue 3): kpki ≥ 60 % of the bare server's requests/s.
+// The load generator runs in a worker thread so client and server each get a core.
+import { createServer } from "node:https";
+import { Worker } from "node:worker_threads";
+import { readFile } from "node:fs/promises";
+import { request } from "node:https";
+import { parse as parseYaml } from "yaml";
+import type { Reporter } from "./run.ts";
+import { startTestServer } from "../test/helpers/kpki.ts";
+
+const DURATION_MS = Number(process.env["KPKI_BENCH_MS"] ?? 4000);
+const CONNECTIONS = 16;
+
+interface Identity {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+// Plain JS (eval'd): N keep-alive connections, each looping GET → read body, for a fixed time.
+const LOAD = `
+const { workerData, parentPort } = require("node:worker_threads");
+const https = require("node:https");
+const { url, ca, cert, key, connections, durationMs } = workerData;
+const agent = new https.Agent({ keepAlive: true, maxSockets: connections, ca, cert, key, servername: "localhost", noDelay: true });
+let done = 0, errors = 0;
+const end = Date.now() + durationMs;
+function loop(resolve) {
+  if (Date.now() >= end) return resolve();
+  https.get(url, { agent, headers: { Accept: "application/json" } }, (res) => {
+    res.on("data", () => {});
+    res.on("end", () => { if (res.statusCode === 200) done++; else errors++; loop(resolve); });
+  }).on("error", () => { errors++; loop(resolve); });
+}
+Promise.all(Array.from({ length: connections }, () => new Promise(loop))).then(() => {
+  agent.destroy();
+  parentPort.postMessage({ done, errors });
+});
+`;
+
+function load(url: string, id: Identity): Promise<{ rate: number; errors: number }> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(LOAD, { eval: true, workerData: { url, ...id, connections: CONNECTIONS, durationMs: DURATION_MS } });
+    w.once("message", (m: { done: number; errors: number }) => resolve({ rate: m.done / (DURATION_MS / 1000), errors: m.errors }));
+    w.once("error", reject);
+  });
+}
+
+function get(url: string, id: Identity): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request(url, { ...id, headers: { Accept: "application/json" } }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${res.statusCode}: ${body}`))));
+    })
+      .on("error", reject)
+      .end();
+  });
+}
+
+async function adminIdentity(conf: string): Promise<Identity> {
+  const kc = parseYaml(await readFile(conf, "utf8")) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
+  const b64 = (s: string | undefined): string => Buffer.from(s ?? "", "base64").toString("utf8");
+  return {
+    ca: b64(kc.clusters[0]?.cluster["certificate-authority-data"]),
+    cert: b64(kc.users[0]?.user["client-certificate-data"]),
+    key: b64(kc.users[0]?.user["client-key-data"]),
+  };
+}
+
+export default async function bench(r: Reporter): Promise<void> {
+  const server = await startTestServer({ storage: "memory" });
+  try {
+    const id = await adminIdentity(server.adminConf);
+    const base = `https://localhost:${server.port}/api/v1/namespaces/default/configmaps`;
+    await new Promise<void>((resolve, reject) => {
+      const req = request(base, { ...id, method: "POST", headers: { "Content-Type": "application/json" } }, (res) => {
+        res.resume();
+        res.on("end", () => (res.statusCode === 201 ? resolve() : reject(new Error(`create: ${res.statusCode}`))));
+      });
+      req.on("error", reject);
+      req.end(JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "bench" }, data: { k: "v" } }));
+    });
+    const url = `${base}/bench`;
+    const body = await get(url, id);
+    const tls = { cert: await readFile(`${server.dir}/pki/apiserver.crt`), key: await readFile(`${server.dir}/pki/apiserver.key`) };
+    const bare = createServer({ ...tls, requestCert: true, rejectUnauthorized: false, keepAlive: true }, (_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+      res.end(body);
+    });
+    await new Promise<void>((res) => bare.listen(0, "127.0.0.1", res));
+    const barePort = (bare.address() as { port: number }).port;
+    await load(url, id); // warm-up (JIT, caches)
+    const ours = await load(url, id);
+    const peer = await load(`https://localhost:${barePort}/bench`, id);
+    bare.close();
+    r.row({ name: `GET one object, mTLS keep-alive, ${CONNECTIONS} conns (x509 + RBAC)`, ours: ours.rate, peer: peer.rate, peerName: "bare node:https", unit: "req/s" });
+    if (ours.errors + peer.errors > 0) r.note(`errors: kpki ${ours.errors}, bare ${peer.errors}`);
+    r.note(`goal: kpki ≥ 0.60× the bare server (issue 3); ${DURATION_MS} ms per side, load generator in a worker thread`);
+  } finally {
+    await server.close();
+  }
+}

@@ -1,0 +1,140 @@
+// A crypto pool: worker threads that do the two costly steps of issuance — importing the CSR's key and
+// verifying its signature, and signing with the CA key — so issuance uses every core (DESIGN.md
+// "Performance notes": Node is single-threaded; use worker threads, not processes). The DER work stays
+// on the calling thread. The worker source is plain JS using only node:crypto, so it runs the same
+// from TypeScript sources and from the bundle. Tasks are batched per event-loop turn to amortise
+// postMessage (~10 µs a message).
+import { Worker } from "node:worker_threads";
+import { csrSignatureCheck, signatureSchemeFor } from "../pki/index.ts";
+import type { Csr, KeyAlgorithm, KeyPair, SignatureCheck } from "../pki/index.ts";
+import type { KeyObject } from "node:crypto";
+import type { KeySigner } from "./issue.ts";
+import { createLocalSigner } from "./signer.ts";
+import type { Signer } from "./signer.ts";
+import type { Clock, RandomSource } from "../base/index.ts";
+import type { Certificate } from "../pki/index.ts";
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const crypto = require("node:crypto");
+const caKey = crypto.createPrivateKey({ key: Buffer.from(workerData.pkcs8), format: "der", type: "pkcs8" });
+const digest = workerData.digest;
+function verify(t) {
+  try {
+    const key = t.key.format === "jwk"
+      ? crypto.createPublicKey({ key: t.key.key, format: "jwk" })
+      : crypto.createPublicKey({ key: Buffer.from(t.key.key), format: "der", type: t.key.type });
+    return crypto.verify(t.digest, t.data, key, t.signature);
+  } catch { return false; }
+}
+parentPort.on("message", (batch) => {
+  const out = batch.map((t) => (t.op === "sign" ? crypto.sign(digest, t.data, caKey) : verify(t)));
+  parentPort.postMessage(out);
+});
+`;
+
+type Task = { op: "sign"; data: Uint8Array } | ({ op: "verify" } & SignatureCheck);
+interface Pending {
+  resolve(v: Uint8Array | boolean): void;
+  reject(e: unknown): void;
+}
+
+interface Lane {
+  worker: Worker;
+  inflight: Pending[][];
+  load: number;
+}
+
+export interface CryptoPool {
+  /** A KeySigner for the CA key whose signatures are made on the pool's threads. */
+  readonly keySigner: KeySigner;
+  /** Proof of possession on a pool thread (same answer as pki's verifyCsrSignature). */
+  verifyCsr(csr: Csr): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Starts `threads` workers (default 2) holding the CA key. Call close() to stop them. */
+export function createCryptoPool(opts: { caKey: KeyPair; threads?: number }): CryptoPool {
+  const pkcs8 = new Uint8Array(opts.caKey.privateKey.export({ format: "der", type: "pkcs8" }));
+  const digest = signatureSchemeFor(opts.caKey.algorithm).digest;
+  const lanes: Lane[] = Array.from({ length: Math.max(1, opts.threads ?? 2) }, () => {
+    const lane: Lane = { worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { pkcs8, digest } }), inflight: [], load: 0 };
+    lane.worker.on("message", (results: (Uint8Array | boolean)[]) => {
+      const batch = lane.inflight.shift() ?? [];
+      lane.load -= batch.length;
+      if (lane.load === 0) lane.worker.unref(); // idle workers do not keep the process alive
+      batch.forEach((p, i) => p.resolve(results[i]!));
+    });
+    lane.worker.on("error", (err) => {
+      for (const batch of lane.inflight.splice(0)) for (const p of batch) p.reject(err);
+      lane.load = 0;
+    });
+    lane.worker.unref();
+    return lane;
+  });
+  let queue: { task: Task; p: Pending }[] = [];
+  let scheduled = false;
+
+  function flush(): void {
+    scheduled = false;
+    const items = queue;
+    queue = [];
+    // Split the turn's tasks over the lanes, least loaded first.
+    const per = Math.ceil(items.length / lanes.length);
+    const order = [...lanes].sort((a, b) => a.load - b.load);
+    for (let i = 0; i < order.length && i * per < items.length; i++) {
+      const chunk = items.slice(i * per, (i + 1) * per);
+      const lane = order[i]!;
+      lane.inflight.push(chunk.map((c) => c.p));
+      if (lane.load === 0) lane.worker.ref();
+      lane.load += chunk.length;
+      lane.worker.postMessage(chunk.map((c) => c.task));
+    }
+  }
+
+  function submit<T extends Uint8Array | boolean>(task: Task): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      queue.push({ task, p: { resolve: resolve as (v: Uint8Array | boolean) => void, reject } });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+  }
+
+  const algorithm: KeyAlgorithm = opts.caKey.algorithm;
+  const publicKey: KeyObject = opts.caKey.publicKey;
+  return {
+    keySigner: Object.freeze({
+      algorithm,
+      publicKey,
+      sign: async (data: Uint8Array) => new Uint8Array(await submit<Uint8Array>({ op: "sign", data })),
+    }),
+    verifyCsr: (csr) => submit<boolean>({ op: "verify", ...csrSignatureCheck(csr) }),
+    close: async () => {
+      await Promise.all(lanes.map((l) => l.worker.terminate()));
+    },
+  };
+}
+
+/** A Signer whose key import, CSR verification and signing run on `threads` worker threads; the
+ *  certificate rules are createLocalSigner's. Issue concurrently (many sign() calls in flight) to use the cores. */
+export function createPooledSigner(opts: {
+  signerName: string;
+  caCertificate: Certificate;
+  caKey: KeyPair;
+  chain?: readonly Certificate[];
+  clock: Clock;
+  random: RandomSource;
+  threads?: number;
+}): Signer & { close(): Promise<void> } {
+  const pool = createCryptoPool({ caKey: opts.caKey, threads: opts.threads });
+  const signer = createLocalSigner({ ...opts, key: pool.keySigner, verifyCsr: pool.verifyCsr });
+  return Object.freeze({
+    signerName: signer.signerName,
+    caCertificate: signer.caCertificate,
+    chain: signer.chain,
+    sign: signer.sign,
+    close: pool.close,
+  });
+}

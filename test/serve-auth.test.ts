@@ -1,0 +1,51 @@
+// Authentication options of kpki serve: static bearer tokens (--token-auth-file, Kubernetes' CSV) and
+// --anonymous-auth=false (no credentials → 401 instead of system:anonymous).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { request } from "node:https";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startTestServer, type TestServer } from "./helpers/kpki.ts";
+
+describe("token auth and --anonymous-auth=false", () => {
+  let server: TestServer;
+  let work: string;
+  const call = (method: string, path: string, token?: string, body?: string): Promise<{ status: number; json: Record<string, unknown> }> =>
+    new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { "Content-Type": "application/json" };
+      if (token) headers["Authorization"] = `Bearer ${token}`;
+      const req = request(`${server.url}${path}`, { method, headers, ca: server.ca.certPem }, (res) => {
+        let text = "";
+        res.on("data", (d: Buffer) => (text += d.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }));
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), "kpki-auth-test-"));
+    const tokens = join(work, "tokens.csv");
+    await writeFile(tokens, 'tok-robot,robot,uid-1,"ci,bots"\n');
+    server = await startTestServer({ tokenAuthFile: tokens, anonymousAuth: false });
+  });
+  after(async () => {
+    await server.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it("a known bearer token authenticates as its user and groups", async () => {
+    const r = await call("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", "tok-robot", '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}');
+    assert.equal(r.status, 201);
+    const info = (r.json["status"] as { userInfo: { username: string; uid: string; groups: string[] } }).userInfo;
+    assert.deepEqual([info.username, info.uid, info.groups], ["robot", "uid-1", ["ci", "bots", "system:authenticated"]]);
+  });
+
+  it("an unknown token and no credentials at all are both 401", async () => {
+    for (const token of ["nope", undefined]) {
+      const r = await call("GET", "/api", token);
+      assert.deepEqual([r.status, r.json["reason"], r.json["message"]], [401, "Unauthorized", "Unauthorized"], String(token));
+    }
+  });
+});
