@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:https";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "./helpers/kpki.ts";
@@ -46,6 +46,38 @@ describe("token auth and --anonymous-auth=false", () => {
     for (const token of ["nope", undefined]) {
       const r = await call("GET", "/api", token);
       assert.deepEqual([r.status, r.json["reason"], r.json["message"]], [401, "Unauthorized", "Unauthorized"], String(token));
+    }
+  });
+});
+
+describe("serving an existing PKI (--client-ca-file, --tls-cert-file, --tls-private-key-file)", () => {
+  it("authenticates clients of that CA and provisions nothing", async () => {
+    const first = await startTestServer(); // a kubeadm-layout PKI to borrow
+    const dir = await mkdtemp(join(tmpdir(), "kpki-external-pki-"));
+    try {
+      const pki = join(first.dir, "pki");
+      const external = await startTestServer({ dataDir: dir, clientCaFile: join(pki, "ca.crt"), tlsCertFile: join(pki, "apiserver.crt"), tlsKeyFile: join(pki, "apiserver.key") });
+      try {
+        const kc = await readFile(first.adminConf, "utf8");
+        const b64 = (k: string): string => Buffer.from(new RegExp(`${k}: (\\S+)`).exec(kc)?.[1] ?? "", "base64").toString("utf8");
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = request(`${external.url}/apis/authentication.k8s.io/v1/selfsubjectreviews`, {
+            method: "POST", ca: first.ca.certPem, cert: b64("client-certificate-data"), key: b64("client-key-data"), headers: { "Content-Type": "application/json" },
+          }, (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          });
+          req.on("error", reject);
+          req.end('{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}');
+        });
+        assert.equal(status, 201);
+        assert.deepEqual((await readdir(dir)).filter((f) => !f.startsWith("kpki.db")), [], "nothing but state in the data dir");
+      } finally {
+        await external.close();
+      }
+    } finally {
+      await first.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

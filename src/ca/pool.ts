@@ -21,9 +21,7 @@ const caKey = crypto.createPrivateKey({ key: Buffer.from(workerData.pkcs8), form
 const digest = workerData.digest;
 function verify(t) {
   try {
-    const key = t.key.format === "jwk"
-      ? crypto.createPublicKey({ key: t.key.key, format: "jwk" })
-      : crypto.createPublicKey({ key: Buffer.from(t.key.key), format: "der", type: t.key.type });
+    const key = crypto.createPublicKey({ key: Buffer.from(t.key.key), format: "der", type: t.key.type });
     return crypto.verify(t.digest, t.data, key, t.signature);
   } catch { return false; }
 }

@@ -3,6 +3,11 @@ import { describe, it } from "node:test";
 import { ApiError, type ApiObject } from "../api/index.ts";
 import { cm, harness } from "./testing.ts";
 
+/** A valid Deployment spec (selector matching the template, one container). */
+function dspec(replicas: number) {
+  return { replicas, selector: { matchLabels: { app: "x" } }, template: { metadata: { labels: { app: "x" } }, spec: { containers: [{ name: "c", image: "i" }] } } };
+}
+
 function rejectsWith(code: string, message?: string | RegExp) {
   return (err: unknown): boolean => {
     assert.ok(err instanceof ApiError, `expected ApiError, got ${String(err)}`);
@@ -58,12 +63,12 @@ describe("generic handler: create/get/update/delete", () => {
   it("update is compare-and-swap on resourceVersion and bumps generation on spec change", async () => {
     const t = await harness();
     const h = t.h("apps", "deployments");
-    const d = await h.create(t.ctx(), "default", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 1 } });
+    const d = await h.create(t.ctx(), "default", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: dspec(1) });
     assert.equal(d.metadata.generation, 1);
-    const u = await h.update(t.ctx(), "default", "d", { ...d, spec: { replicas: 2 } });
+    const u = await h.update(t.ctx(), "default", "d", { ...d, spec: dspec(2) });
     assert.equal(u.metadata.generation, 2);
     await assert.rejects(
-      h.update(t.ctx(), "default", "d", { ...d, spec: { replicas: 3 } }),
+      h.update(t.ctx(), "default", "d", { ...d, spec: dspec(3) }),
       rejectsWith("Conflict", 'Operation cannot be fulfilled on deployments.apps "d": the object has been modified; please apply your changes to the latest version and try again'),
     );
     const same = await h.update(t.ctx(), "default", "d", { ...u, metadata: { ...u.metadata, labels: { a: "b" } } });
@@ -88,9 +93,9 @@ describe("generic handler: create/get/update/delete", () => {
   it("status subresource: main update keeps status, /status update keeps spec", async () => {
     const t = await harness();
     const h = t.h("apps", "deployments");
-    const d = await h.create(t.ctx(), "default", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 1 }, status: { replicas: 9 } });
+    const d = await h.create(t.ctx(), "default", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: dspec(1), status: { replicas: 9 } });
     assert.equal(d.status, undefined);
-    const s = await h.update(t.ctx(), "default", "d", { ...d, spec: { replicas: 5 }, status: { readyReplicas: 1 } }, "status");
+    const s = await h.update(t.ctx(), "default", "d", { ...d, spec: dspec(5), status: { readyReplicas: 1 } }, "status");
     assert.equal((s.spec as { replicas: number }).replicas, 1);
     assert.deepEqual(s.status, { readyReplicas: 1 });
     const m = await h.update(t.ctx(), "default", "d", { ...s, status: { readyReplicas: 7 } });
@@ -100,7 +105,7 @@ describe("generic handler: create/get/update/delete", () => {
   it("scale subresource reads and sets replicas", async () => {
     const t = await harness();
     const h = t.h("apps", "deployments");
-    await h.create(t.ctx(), "default", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 2, selector: { matchLabels: { app: "x" } } } });
+    await h.create(t.ctx(), "default", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: dspec(2) });
     const sc = await h.get(t.ctx(), "default", "d", "scale");
     assert.equal(sc.kind, "Scale");
     assert.deepEqual(sc.spec, { replicas: 2 });
@@ -165,7 +170,7 @@ describe("generic handler: create/get/update/delete", () => {
   it("fieldValidation Strict rejects unknown fields, Warn records warnings", async () => {
     const t = await harness();
     const h = t.h("apps", "deployments");
-    const body = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 1, foo: 1 }, bar: 2 };
+    const body = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { ...dspec(1), foo: 1 }, bar: 2 };
     await assert.rejects(
       h.create(t.ctx(undefined, { fieldValidation: "Strict" }), "default", body),
       rejectsWith("BadRequest", 'strict decoding error: unknown field "bar", unknown field "spec.foo"'),

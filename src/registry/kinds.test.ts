@@ -39,4 +39,13 @@ describe("per-kind defaulting", () => {
     assert.deepEqual(n.spec, { finalizers: ["kubernetes"] });
     assert.deepEqual(n.status, { phase: "Active" });
   });
+
+  it("validates workload selectors and pod containers with kube's messages", async () => {
+    const t = await harness();
+    const bad = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { selector: { matchLabels: { app: "x" } }, template: { metadata: { labels: { app: "y" } }, spec: { containers: [{ name: "c" }] } } } };
+    await assert.rejects(t.h("apps", "deployments").create(t.ctx(), "default", bad), (e: unknown) =>
+      e instanceof Error && e.message === 'Deployment.apps "d" is invalid: [spec.template.metadata.labels: Invalid value: "app=y": `selector` does not match template `labels`, spec.template.spec.containers[0].image: Required value]');
+    await assert.rejects(t.h("", "pods").create(t.ctx(), "default", { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: {} }), (e: unknown) =>
+      e instanceof Error && e.message === 'Pod "p" is invalid: spec.containers: Required value');
+  });
 });

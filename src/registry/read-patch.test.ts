@@ -84,7 +84,7 @@ describe("patch", () => {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: { name: "d", labels: { a: "1" }, finalizers: ["x/one"] },
-    spec: { replicas: 1, template: { spec: { containers: [{ name: "web", image: "nginx:1" }, { name: "side", image: "busybox" }] } } },
+    spec: { replicas: 1, selector: { matchLabels: { app: "x" } }, template: { metadata: { labels: { app: "x" } }, spec: { containers: [{ name: "web", image: "nginx:1" }, { name: "side", image: "busybox" }] } } },
   });
 
   it("applies JSON, merge and strategic merge patches", async () => {

@@ -116,8 +116,10 @@ export async function serveResource(
     case "watch":
       return serveWatch(res, handler, { ctx, namespace: ns, params: listParams(query) }, { ...env.watch, table });
     case "create": {
+      // POST to a named URL is only meaningful for subresources (kube: 405 on …/configmaps/x).
+      if (ri.name !== "" && sub === undefined) throw new ApiError("MethodNotAllowed", `create is not supported on a named ${info.resource} URL; POST to the collection`);
       const obj = checkAgainstUrl(decodeObject(req.headers["content-type"], await body()), ri, info, false);
-      if (sub !== undefined && ri.name !== "") (obj.metadata as { name?: string }).name ??= ri.name;
+      if (sub !== undefined) (obj.metadata as { name?: string }).name ??= ri.name;
       return sendJson(res, 201, await handler.create(ctx, ns, obj, sub), ctx.warnings);
     }
     case "update": {

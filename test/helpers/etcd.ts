@@ -32,6 +32,8 @@ export interface EtcdCluster {
   readonly keyPem: string;
   /** Where the certificates came from. */
   readonly certSource: "kpki init" | "openssl";
+  /** The index of the member that is raft leader now. */
+  leaderIndex(): Promise<number>;
   /** kill -9 one member and wait for it to exit. */
   kill(index: number): Promise<void>;
   /** Start a stopped member again (same data dir) and wait until it answers. */
@@ -70,6 +72,18 @@ export async function startEtcd(options: { members?: 1 | 3; baseDir?: string } =
     certPem: pem("apiserver-etcd-client.crt"),
     keyPem: pem("apiserver-etcd-client.key"),
     certSource,
+    async leaderIndex() {
+      for (let i = 0; i < members.length; i++) {
+        const conn = await connectEtcd({ endpoints: [(members[i] as EtcdMember).clientUrl], caPem: cluster.caPem, certPem: cluster.certPem, keyPem: cluster.keyPem });
+        try {
+          const st = await conn.client.maintenance.status(conn.deadline());
+          if (st.leader === st.header.member_id) return i;
+        } finally {
+          conn.close();
+        }
+      }
+      throw new Error("no etcd member reports itself as leader");
+    },
     async kill(i) {
       const m = members[i] as EtcdMember;
       const p = m.process;
