@@ -2,7 +2,7 @@
 import { MINUTE } from "../base/index.ts";
 import type { Clock, RandomSource } from "../base/index.ts";
 import { createCsr, encodeDn, keyIdentifier, randomSerial, spkiOf } from "../pki/index.ts";
-import type { Certificate, DistinguishedName, KeyPair } from "../pki/index.ts";
+import type { Certificate, DistinguishedName, KeyPair, KeyUsageBit, SubjectAltNames } from "../pki/index.ts";
 import { issueFromTemplate, localKeySigner } from "./issue.ts";
 import type { Signer } from "./signer.ts";
 
@@ -16,6 +16,10 @@ export async function createRootCa(opts: {
   clock: Clock;
   random: RandomSource;
   backdateMs?: number;
+  /** Default digitalSignature + keyCertSign + cRLSign (kubeadm adds keyEncipherment). */
+  keyUsage?: readonly KeyUsageBit[];
+  /** kubeadm gives its CA a DNS SAN equal to the CN. */
+  sans?: SubjectAltNames;
 }): Promise<Certificate> {
   const now = opts.clock.now();
   const spki = spkiOf(opts.key.publicKey);
@@ -28,7 +32,8 @@ export async function createRootCa(opts: {
       notBefore: new Date(now.getTime() - (opts.backdateMs ?? 5 * MINUTE)),
       notAfter: new Date(now.getTime() + opts.validityMs),
       spki,
-      keyUsage: ["digitalSignature", "keyCertSign", "cRLSign"],
+      keyUsage: opts.keyUsage ?? ["digitalSignature", "keyCertSign", "cRLSign"],
+      sans: opts.sans,
       basicConstraints: { ca: true, pathLen: opts.pathLen },
       subjectKeyId: ski,
       authorityKeyId: ski,

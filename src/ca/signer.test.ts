@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DAY, HOUR, MINUTE, fixedClock, seededRandom } from "../base/index.ts";
 import {
-  createCsr, encodeCertificatePem, EKU, generateKeyPair, keyIdentifier, lintCertificate, parseDn, sansFromHosts, verifyChain,
+  createCsr, encodeCertificatePem, parseCsrDer, EKU, generateKeyPair, keyIdentifier, lintCertificate, parseDn, sansFromHosts, verifyChain,
 } from "../pki/index.ts";
 import type { Certificate, KeyAlgorithm } from "../pki/index.ts";
 import { createIntermediateCa, createRootCa } from "./authority.ts";
@@ -97,8 +97,15 @@ test("Signer.sign: subject and SANs from the CSR, never a CA, SKI/AKI, lint gate
 test("forged CSR and mismatched CA key are refused", async () => {
   const root = await rootSigner();
   const csr = createCsr({ subject: parseDn("/CN=a"), key: generateKeyPair({ kind: "ed25519" }) });
-  const forged = { ...csr, publicKey: generateKeyPair({ kind: "ed25519" }).publicKey };
-  await assert.rejects(() => root.signer.sign(forged, { ...SERVER, usages: ["client auth"] }), (e: unknown) => e instanceof CaError && e.code === "bad-csr");
+  const bytes = Uint8Array.from(csr.der);
+  bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+  const client = { ...SERVER, usages: ["client auth"] };
+  await assert.rejects(() => root.signer.sign(parseCsrDer(bytes), client), (e: unknown) => e instanceof CaError && e.code === "bad-csr");
+  // A hand-built Csr pairing this CSR's proof with another key is judged by its DER, so the other key never gets certified.
+  const other = createCsr({ subject: parseDn("/CN=a"), key: generateKeyPair({ kind: "ed25519" }) });
+  const frankenstein = { ...csr, spki: other.spki };
+  const { certificate } = await root.signer.sign(frankenstein, client);
+  assert.deepEqual(certificate.spki, csr.spki);
   assert.throws(
     () => createLocalSigner({ signerName: "x", caCertificate: root.cert, key: localKeySigner(generateKeyPair({ kind: "ecdsa", curve: "P-256" })), clock, random }),
     (e: unknown) => e instanceof CaError && e.code === "key-mismatch",

@@ -3,7 +3,7 @@
 import { equalBytes, MINUTE, HOUR } from "../base/index.ts";
 import type { Clock, RandomSource } from "../base/index.ts";
 import {
-  keyIdentifier, makeDn, randomSerial, verifyCsrSignature, EKU,
+  canonicalCsr, keyIdentifier, makeDn, randomSerial, verifyCsrSignature, EKU,
 } from "../pki/index.ts";
 import type { Certificate, CertificateTemplate, CertRole, Csr, DistinguishedName, SubjectAltNames } from "../pki/index.ts";
 import { CaError } from "./errors.ts";
@@ -86,8 +86,9 @@ export function createLocalSigner(opts: {
   const aki = ca.subjectKeyId ?? keyIdentifier(ca.spki);
   const verifyCsr = opts.verifyCsr ?? verifyCsrSignature;
 
-  async function sign(csr: Csr, profile: SigningProfile, o: SignOptions = {}): Promise<{ certificate: Certificate; chain: readonly Certificate[] }> {
+  async function sign(given: Csr, profile: SigningProfile, o: SignOptions = {}): Promise<{ certificate: Certificate; chain: readonly Certificate[] }> {
     if (!(profile.expiryMs > 0)) throw new CaError("bad-profile", `profile "${profile.name}" has no positive expiry`);
+    const csr = canonicalCsr(given);
     const now = o.now ?? opts.clock.now();
     const { notBefore, notAfter } = validityWindow(now, ca.notAfter, profile.expiryMs, { backdateMs: profile.backdateMs, notAfter: o.notAfter });
     if (!(await verifyCsr(csr))) throw new CaError("bad-csr", "unable to verify certificate request signature: signature does not verify");

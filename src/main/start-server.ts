@@ -129,10 +129,6 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
     const rules = o.authorizationMode === "AlwaysAllow" ? alwaysAllow : rbac;
     const bookmarks = intervalTicker(o.bookmarkIntervalMs ?? 60_000);
     const registry = createRegistry({ stores: storeFor, authorizer, rules, clock, random, bookmarks });
-    const controllersDone =
-      o.controllers !== false && pki.clusterCa !== undefined
-        ? runControllers(pki.clusterCa, { storeFor, backend, authorizer, clock, random, log }, stop.signal)
-        : Promise.resolve();
     const server = await startApiServer({
       registry,
       authenticator: await authenticatorFor(o, pki.clientCas, clock),
@@ -144,6 +140,11 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       port,
       onInternalError: (err) => log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
     });
+    // Controllers start once serving succeeded, so a failed start leaves nothing writing behind.
+    const controllersDone =
+      o.controllers !== false && pki.clusterCa !== undefined
+        ? runControllers(pki.clusterCa, { storeFor, backend, authorizer, clock, random, log }, stop.signal)
+        : Promise.resolve();
     const explicit = o.clientCaFile !== undefined || o.tlsCertFile !== undefined;
     if (!explicit) await pointKubeconfigsAt(o.dataDir, server.url);
     let closing: Promise<void> | undefined;

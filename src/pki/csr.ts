@@ -108,6 +108,13 @@ export function verifyCsrSignature(csr: Csr): boolean {
   return verifySignature(s.oid, s.info, s.signature, key);
 }
 
+/** `csr` itself when it came from parseCsrDer/parseCsrPem/createCsr (frozen, so its fields match its
+ *  DER); otherwise the CSR re-parsed from `csr.der`, so a hand-built object cannot pair one key's
+ *  proof of possession with another key's SPKI. */
+export function canonicalCsr(csr: Csr): Csr {
+  return signed.has(csr) ? csr : parseCsrDer(csr.der);
+}
+
 /** Everything needed to check a CSR's proof of possession, as structured-cloneable data, so the check
  *  (key import + verify, the costly part of issuance) can run on a worker thread. */
 export interface SignatureCheck {

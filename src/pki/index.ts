@@ -11,7 +11,7 @@ export {
   parseDn, formatDn, makeDn, commonName, organizations, emptySans, makeSans, sansFromHosts, sanCount, parseIp, tryParseIp,
   formatIp, encodeDn, decodeDnDer,
 } from "./names.ts";
-export { createCsr, parseCsrPem, parseCsrDer, verifyCsrSignature, encodeCsrPem, csrSignatureCheck } from "./csr.ts";
+export { createCsr, parseCsrPem, parseCsrDer, verifyCsrSignature, encodeCsrPem, csrSignatureCheck, canonicalCsr } from "./csr.ts";
 export type { SignatureCheck } from "./csr.ts";
 export {
   parseCertificatePem, parseCertificatesPem, parseCertificateDer, encodeCertificatePem, signTemplate, encodeTbs, keyIdentifier,
