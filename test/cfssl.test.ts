@@ -98,7 +98,7 @@ test("seed 001: openssl genrsa key and req -subj CSR load in kpki inspect, sign 
   assert.match(sh("openssl", ["verify", "-CAfile", "ca.pem", "-purpose", "sslclient", "minjun.pem"], dir), /OK/);
   assert.match(sh("openssl", ["x509", "-in", "minjun.pem", "-noout", "-subject", "-nameopt", "RFC2253"], dir), /^subject=O=dev-team,CN=minjun|^subject=CN=minjun,O=dev-team/);
   r = await runKpki(["inspect", "minjun.pem"], { cwd: dir });
-  assert.match(r.stdout, /Subject: CN = minjun, O = dev-team/);
+  assert.match(r.stdout, /^ {2}Subject:\s+CN = minjun, O = dev-team$/m);
 });
 
 test("cfssljson reads -f FILE and the API envelope; certinfo -csr", async () => {

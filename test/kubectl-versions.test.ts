@@ -48,6 +48,11 @@ describe("kubectl 1.27 and 1.33", () => {
         assert.match(apply.stdout, /^role\.rbac\.authorization\.k8s\.io\/pod-reader (created|unchanged)$/m);
         const again = await admin(["apply", "-f", join(work, "role.yaml")]);
         assert.equal(again.stdout, "role.rbac.authorization.k8s.io/pod-reader unchanged\nrolebinding.rbac.authorization.k8s.io/read-pods-minjun unchanged\n", again.stderr);
+        const changed = join(work, `role-${version}.yaml`);
+        await writeFile(changed, POD_READER_YAML.replace('verbs: ["get", "list", "watch"]', 'verbs: ["get", "list", "watch", "delete"]'));
+        const configured = await admin(["apply", "-f", changed]);
+        assert.match(configured.stdout, /^role\.rbac\.authorization\.k8s\.io\/pod-reader configured$/m, configured.stderr);
+        assert.equal((await admin(["apply", "-f", join(work, "role.yaml")])).code, 0); // back to the seed's verbs
         const yes = await admin(["auth", "can-i", "delete", "roles", "-n", "default"]);
         assert.deepEqual([yes.code, yes.stdout], [0, "yes\n"]);
         const list = await minjun(["auth", "can-i", "--list", "-n", "default"]);

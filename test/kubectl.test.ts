@@ -60,6 +60,15 @@ describe("kubectl against kpki serve", { skip: !HAVE_KUBECTL && "kubectl is not 
     }
   });
 
+  it("get --raw prints health, version and discovery verbatim", async () => {
+    const health = await admin(["get", "--raw", "/healthz"]);
+    assert.deepEqual([health.code, health.stdout], [0, "ok"]);
+    const api = await admin(["get", "--raw", "/api"]);
+    assert.equal((JSON.parse(api.stdout) as { kind: string }).kind, "APIVersions");
+    const missing = await admin(["get", "--raw", "/no/such/path"]);
+    assert.deepEqual([missing.code, missing.stderr], [1, "Error from server (NotFound): the server could not find the requested resource\n"]);
+  });
+
   it("cluster-info", async () => {
     const r = await admin(["cluster-info"]);
     assert.equal(r.code, 0, r.stderr);
@@ -89,6 +98,25 @@ describe("kubectl against kpki serve", { skip: !HAVE_KUBECTL && "kubectl is not 
     const d = await admin(["describe", "ns", "team-a"]);
     assert.equal(d.code, 0, d.stderr);
     assert.match(d.stdout, /^Name:\s+team-a$/m);
+  });
+
+  it("--dry-run=server persists nothing; fieldValidation=Strict rejects unknown fields", async () => {
+    const dry = await admin(["create", "namespace", "dry-only", "--dry-run=server"]);
+    assert.deepEqual([dry.code, dry.stdout], [0, "namespace/dry-only created (server dry run)\n"], dry.stderr);
+    const get = await admin(["get", "namespace", "dry-only"]);
+    assert.equal(get.stderr, 'Error from server (NotFound): namespaces "dry-only" not found\n');
+    const file = join(work, "unknown-field.yaml");
+    await writeFile(file, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: strict\n  namespace: default\nfoo: bar\n");
+    const strict = await admin(["apply", "-f", file]);
+    assert.deepEqual([strict.code, strict.stderr], [1, `Error from server (BadRequest): error when creating "${file}": strict decoding error: unknown field "foo"\n`]);
+  });
+
+  it("-A shows the NAMESPACE column and --show-labels the labels (rows carry object metadata)", async () => {
+    assert.equal((await admin(["create", "configmap", "labelled", "-n", "team-a", "--from-literal=x=y"])).code, 0);
+    assert.equal((await admin(["label", "configmap", "labelled", "-n", "team-a", "tier=db"])).code, 0);
+    const all = await admin(["get", "configmaps", "-A", "--show-labels"]);
+    assert.match(all.stdout, /^NAMESPACE\s+NAME\s+DATA\s+AGE\s+LABELS$/m);
+    assert.match(all.stdout, /^team-a\s+labelled\s+1\s+\d+s\s+tier=db$/m);
   });
 
   it("apply -f seed 001's pod-reader YAML verbatim, then again unchanged", async () => {
@@ -189,6 +217,8 @@ describe("kubectl against kpki serve", { skip: !HAVE_KUBECTL && "kubectl is not 
     } finally {
       await watch.stop();
     }
+    // Exactly three: no replay of the listed object as ADDED (kubectl-protocol.md §5).
+    assert.equal(watch.lines().filter((l) => l.startsWith("by-root")).length, 3, watch.lines().join("\n"));
     const gone = await admin(["get", "configmap", "by-root", "-n", "team-a"]);
     assert.deepEqual([gone.code, gone.stderr], [1, 'Error from server (NotFound): configmaps "by-root" not found\n']);
   });

@@ -176,6 +176,20 @@ describe("server edge", () => {
       assert.equal(r.status, status, `${name}: ${r.body}`);
       assert.match(JSON.parse(r.body).message, message, name);
     }
+    // A chunked body (no Content-Length) is cut off at the limit as it streams in.
+    const chunked = await new Promise<number>((resolve, reject) => {
+      const req = request(`${server.url}/api/v1/namespaces/default/configmaps`, {
+        method: "POST", rejectUnauthorized: false, headers: { Authorization: "Bearer admin", "Content-Type": "application/json" },
+      }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      });
+      req.on("error", reject);
+      req.write('{"metadata":{"name":"chunky"},"data":{"k":"');
+      req.write("y".repeat(5000));
+      req.end('"}}');
+    });
+    assert.equal(chunked, 413);
     // the server keeps serving after the bad requests
     assert.equal((await call("GET", "/api/v1/namespaces/default/configmaps/a", { token: "admin" })).status, 200);
   });

@@ -109,6 +109,11 @@ describe("kpki serve (the process)", () => {
     const bad = spawnKpki(["serve", "--data-dir", join(work, "third"), "--client-ca-file", missing, "--tls-cert-file", missing, "--tls-private-key-file", missing]);
     assert.equal(await bad.exited, 1);
     assert.equal(bad.stderr(), `kpki: cannot read client CA file ${missing}: no such file\n`);
+    const garbage = join(work, "garbage.pem");
+    await writeFile(garbage, "not a certificate\n");
+    const junk = spawnKpki(["serve", "--data-dir", join(work, "fourth"), "--client-ca-file", join(dir, "pki", "ca.crt"), "--tls-cert-file", garbage, "--tls-private-key-file", garbage]);
+    assert.equal(await junk.exited, 1);
+    assert.match(junk.stderr(), /^kpki: cannot use the serving certificate\/key: .*\n$/);
     proc?.child.kill("SIGTERM");
     assert.equal(await proc?.exited, 0);
   });

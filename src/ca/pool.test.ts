@@ -36,3 +36,12 @@ test("pooled signer issues the same certificates as the local one, concurrently,
     }
   }
 });
+
+test("a closed pool rejects instead of hanging", async () => {
+  const caKey = generateKeyPair({ kind: "ed25519" });
+  const ca = await createRootCa({ subject: parseDn("/CN=closed"), key: caKey, validityMs: DAY, clock, random });
+  const signer = createPooledSigner({ signerName: "x", caCertificate: ca, caKey, clock, random, threads: 1 });
+  await signer.close();
+  const csr = createCsr({ subject: parseDn("/CN=a"), key: generateKeyPair({ kind: "ed25519" }) });
+  await assert.rejects(() => signer.sign(csr, { name: "p", usages: ["client auth"], expiryMs: DAY }), /crypto pool/);
+});

@@ -31,6 +31,8 @@ parentPort.on("message", (batch) => {
 });
 `;
 
+const CHUNK = 8;
+
 type Task = { op: "sign"; data: Uint8Array } | ({ op: "verify" } & SignatureCheck);
 interface Pending {
   resolve(v: Uint8Array | boolean): void;
@@ -39,6 +41,7 @@ interface Pending {
 
 interface Lane {
   worker: Worker;
+  dead: boolean;
   inflight: Pending[][];
   load: number;
 }
@@ -56,16 +59,21 @@ export function createCryptoPool(opts: { caKey: KeyPair; threads?: number }): Cr
   const pkcs8 = new Uint8Array(opts.caKey.privateKey.export({ format: "der", type: "pkcs8" }));
   const digest = signatureSchemeFor(opts.caKey.algorithm).digest;
   const lanes: Lane[] = Array.from({ length: Math.max(1, opts.threads ?? 2) }, () => {
-    const lane: Lane = { worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { pkcs8, digest } }), inflight: [], load: 0 };
+    const lane: Lane = { worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { pkcs8, digest } }), dead: false, inflight: [], load: 0 };
     lane.worker.on("message", (results: (Uint8Array | boolean)[]) => {
       const batch = lane.inflight.shift() ?? [];
       lane.load -= batch.length;
       if (lane.load === 0) lane.worker.unref(); // idle workers do not keep the process alive
       batch.forEach((p, i) => p.resolve(results[i]!));
     });
-    lane.worker.on("error", (err) => {
+    const failAll = (err: unknown): void => {
       for (const batch of lane.inflight.splice(0)) for (const p of batch) p.reject(err);
       lane.load = 0;
+    };
+    lane.worker.on("error", failAll);
+    lane.worker.on("exit", (code) => {
+      lane.dead = true;
+      failAll(new Error(`crypto pool worker exited (code ${code})`));
     });
     lane.worker.unref();
     return lane;
@@ -77,12 +85,16 @@ export function createCryptoPool(opts: { caKey: KeyPair; threads?: number }): Cr
     scheduled = false;
     const items = queue;
     queue = [];
-    // Split the turn's tasks over the lanes, least loaded first.
-    const per = Math.ceil(items.length / lanes.length);
-    const order = [...lanes].sort((a, b) => a.load - b.load);
-    for (let i = 0; i < order.length && i * per < items.length; i++) {
-      const chunk = items.slice(i * per, (i + 1) * per);
-      const lane = order[i]!;
+    // Small chunks to the least-loaded lane, so the threads and this thread overlap instead of taking turns.
+    const live = lanes.filter((l) => !l.dead);
+    if (live.length === 0) {
+      for (const it of items) it.p.reject(new Error("crypto pool is closed"));
+      return;
+    }
+    for (let i = 0; i < items.length; i += CHUNK) {
+      const chunk = items.slice(i, i + CHUNK);
+      let lane = live[0]!;
+      for (const l of live) if (l.load < lane.load) lane = l;
       lane.inflight.push(chunk.map((c) => c.p));
       if (lane.load === 0) lane.worker.ref();
       lane.load += chunk.length;

@@ -3,7 +3,7 @@
 import { defineCommand, OUTPUT_OPTION, outputFormat } from "./args.ts";
 import { CliError } from "./errors.ts";
 import { describeItem, readItems } from "./inspect-file.ts";
-import { renderFacts } from "./render.ts";
+import { renderCertFacts, renderFacts } from "./render.ts";
 
 export const command = defineCommand(
   {
@@ -24,7 +24,9 @@ export const command = defineCommand(
       io.stdout(`${JSON.stringify(all.length === 1 ? all[0] : all, null, 2)}\n`);
       return 0;
     }
-    io.stdout(all.map((x) => [`${x.file}: ${x.kind}`, ...renderFacts(x.facts, "  ")].join("\n")).join("\n\n") + "\n");
+    const body = (x: (typeof all)[number]): string[] =>
+      x.kind === "certificate" || x.kind === "csr" ? renderCertFacts(x.facts as Record<string, unknown>) : renderFacts(x.facts, "  ");
+    io.stdout(all.map((x) => [`${x.file}: ${x.kind}`, ...body(x)].join("\n")).join("\n\n") + "\n");
     return 0;
   },
 );

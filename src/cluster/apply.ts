@@ -122,33 +122,23 @@ async function applyCa(step: Extract<PlanStep, { kind: "cert" }>, plan: PkiPlan,
   return { cert, key };
 }
 
-/** Returns the files written, in order. Nothing is written for "keep" steps. */
-export async function applyPlan(plan: PkiPlan, opts: ApplyOptions): Promise<string[]> {
-  const now = opts.clock.now();
-  const written: string[] = [];
-  const cas = new Map<string, { ca: LocalCa; pem: string }>();
-  if (plan.steps.some((s) => s.action !== "keep")) await ensureDirs(plan, opts);
-  const leaves: Extract<PlanStep, { kind: "cert" }>[] = [];
-  for (const step of plan.steps) {
-    if (step.kind !== "cert") continue;
-    if (!step.spec.isCa) {
-      if (step.action !== "keep") leaves.push(step);
-      continue;
-    }
-    const issued = await applyCa(step, plan, opts, now);
-    cas.set(step.spec.name, { ca: localCa(issued, opts.random), pem: encodeCertificatePem(issued.cert) });
-    if (step.action !== "keep") written.push(...(await writeIssued(step.spec, issued, { ...opts, caPem: "", clusterName: plan.clusterName, server: plan.server })));
-  }
-  // A bounded pipeline: signing (CPU, and the thread pool for RSA keys) overlaps with the writes of
-  // earlier certificates instead of alternating with them batch by batch.
+type CertStep = Extract<PlanStep, { kind: "cert" }>;
+type ReadyCa = { readonly ca: LocalCa; readonly pem: string };
+
+/** Leaves through a bounded pipeline: signing (CPU, and the thread pool for RSA keys) overlaps with
+ *  the writes of earlier certificates instead of alternating with them batch by batch. */
+async function issueLeaves(leaves: readonly CertStep[], cas: ReadonlyMap<string, ReadyCa>, plan: PkiPlan, opts: ApplyOptions, now: Date): Promise<string[]> {
   const width = opts.concurrency ?? 32;
   const inFlight = new Set<Promise<void>>();
-  const results: string[][] = new Array<string[]>(leaves.length);
+  const results: string[][] = [];
   let failure: unknown;
   for (const [i, { spec }] of leaves.entries()) {
     if (failure !== undefined) break;
     const ca = cas.get(spec.ca ?? "");
-    if (!ca) throw new ClusterError("bad-spec", `certificate "${spec.name}" references unknown CA "${spec.ca ?? ""}"`);
+    if (!ca) {
+      failure = new ClusterError("bad-spec", `certificate "${spec.name}" references unknown CA "${spec.ca ?? ""}"`);
+      break;
+    }
     const job = issueLeaf(ca.ca, { subject: subjectOf(spec), sans: spec.sans, usages: spec.usages, role: spec.role, alg: plan.keyAlgorithm, validityMs: plan.leafValidityMs, now })
       .then((it) => writeIssued(spec, it, { ...opts, caPem: ca.pem, clusterName: plan.clusterName, server: plan.server }))
       .then((w) => void (results[i] = w))
@@ -159,13 +149,33 @@ export async function applyPlan(plan: PkiPlan, opts: ApplyOptions): Promise<stri
   }
   await Promise.all(inFlight);
   if (failure !== undefined) throw failure;
-  for (const w of results) if (w) written.push(...w);
-  const sa = plan.steps.find((s) => s.kind === "sa-key");
-  if (sa?.action === "create") {
-    const key = await newKey(plan.keyAlgorithm);
-    await opts.sink.writeFileAtomic(join(opts.dir, `${SA_KEY.files}.key`), encodePrivateKeyPem(key), { mode: 0o600 });
-    await opts.sink.writeFileAtomic(join(opts.dir, `${SA_KEY.files}.pub`), encodePublicKeyPem(key), { mode: 0o644 });
-    written.push(`${SA_KEY.files}.key`, `${SA_KEY.files}.pub`);
+  return results.flat();
+}
+
+async function writeSaKey(plan: PkiPlan, opts: ApplyOptions): Promise<string[]> {
+  const key = await newKey(plan.keyAlgorithm);
+  await Promise.all([
+    opts.sink.writeFileAtomic(join(opts.dir, `${SA_KEY.files}.key`), encodePrivateKeyPem(key), { mode: 0o600 }),
+    opts.sink.writeFileAtomic(join(opts.dir, `${SA_KEY.files}.pub`), encodePublicKeyPem(key), { mode: 0o644 }),
+  ]);
+  return [`${SA_KEY.files}.key`, `${SA_KEY.files}.pub`];
+}
+
+/** Returns the files written. Nothing is written for "keep" steps. */
+export async function applyPlan(plan: PkiPlan, opts: ApplyOptions): Promise<string[]> {
+  const now = opts.clock.now();
+  if (plan.steps.some((s) => s.action !== "keep")) await ensureDirs(plan, opts);
+  const cas = new Map<string, ReadyCa>();
+  const caWrites: Promise<string[]>[] = [];
+  const certSteps = plan.steps.filter((s): s is CertStep => s.kind === "cert");
+  for (const step of certSteps.filter((s) => s.spec.isCa)) {
+    const issued = await applyCa(step, plan, opts, now);
+    cas.set(step.spec.name, { ca: localCa(issued, opts.random), pem: encodeCertificatePem(issued.cert) });
+    // CA files are written while the leaves are being signed.
+    if (step.action !== "keep") caWrites.push(writeIssued(step.spec, issued, { ...opts, caPem: "", clusterName: plan.clusterName, server: plan.server }));
   }
-  return written;
+  const leaves = certSteps.filter((s) => !s.spec.isCa && s.action !== "keep");
+  const sa = plan.steps.some((s) => s.kind === "sa-key" && s.action === "create");
+  const [caFiles, leafFiles, saFiles] = await Promise.all([Promise.all(caWrites), issueLeaves(leaves, cas, plan, opts, now), sa ? writeSaKey(plan, opts) : []]);
+  return [...caFiles.flat(), ...leafFiles, ...saFiles];
 }

@@ -95,3 +95,5 @@ export async function startControllers(deps: ControllerDeps, signal: AbortSignal
   }
   await Promise.all(runs);
 }
+export { runLeaderElection, LEASE_RESOURCE, microTime, timerSleep } from "./leaderelection.ts";
+export type { Lease, LeaseSpec, LeaderElectionConfig } from "./leaderelection.ts";

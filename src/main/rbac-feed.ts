@@ -54,6 +54,8 @@ async function inform(store: Store, onChange: (type: "upsert" | "remove", obj: A
         if (!(err instanceof StorageError && err.code === "compacted")) log(`rbac informer: ${err instanceof Error ? err.message : String(err)}`);
         rv = await relist().catch(() => rv);
       }
+      // A watch that ended without an abort is retried, but never in a tight loop (reflector backoff).
+      if (!signal.aborted) await new Promise((r) => setTimeout(r, 200));
     }
   })();
 }

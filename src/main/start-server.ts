@@ -15,7 +15,7 @@ import { RESOURCES, type CertificateSigningRequest, type ResourceInfo } from "..
 import { createMemoryBackend, createStore, intervalTicker, openSqliteBackend, type StorageBackend, type Store } from "../storage/index.ts";
 import { createRegistry, ensureBootstrapPolicy, ensureDefaultNamespaces, memoizeStores, type StoreLookup } from "../registry/index.ts";
 import { startApiServer } from "../server/index.ts";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { loadServingPki, pointKubeconfigsAt, type PkiFiles } from "./provision.ts";
 import { feedRbacIndex, type RbacStores } from "./rbac-feed.ts";
 
@@ -101,30 +101,43 @@ function runControllers(ca: { certPem: string; keyPem: string }, w: ControllerWi
   ).catch((err: unknown) => w.log(`controllers stopped: ${err instanceof Error ? err.message : String(err)}`));
 }
 
+/** Bootstrap objects (kube-apiserver's post-start hooks), then an RBAC index that follows storage. */
+async function prepareState(
+  backend: StorageBackend,
+  env: { clock: Clock; random: RandomSource; log: (line: string) => void },
+  signal: AbortSignal,
+): Promise<{ storeFor: StoreLookup; rbac: RbacIndex }> {
+  const storeFor = storeLookup(backend, env.clock, env.random);
+  await ensureDefaultNamespaces(storeFor);
+  await ensureBootstrapPolicy(storeFor, bootstrapPolicy());
+  const rbacStores: RbacStores = {
+    clusterRoles: storeFor(resource(RBAC, "clusterroles")),
+    clusterRoleBindings: storeFor(resource(RBAC, "clusterrolebindings")),
+    roles: storeFor(resource(RBAC, "roles")),
+    roleBindings: storeFor(resource(RBAC, "rolebindings")),
+  };
+  const rbac = new RbacIndex();
+  await feedRbacIndex(rbac, rbacStores, signal, env.log);
+  return { storeFor, rbac };
+}
+
 export async function startServer(o: ServeOptions): Promise<RunningKpki> {
   const clock = o.clock ?? systemClock;
   const random = o.random ?? systemRandom;
   const log = o.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const host = o.host ?? "127.0.0.1";
   const port = o.port ?? 6443;
-  const intendedUrl = `https://${host.includes(":") ? `[${host}]` : host}:${port === 0 ? 6443 : port}`;
+  // Listening on every address: kubeconfigs still need one the serving certificate names (127.0.0.1).
+  const clientHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  const urlFor = (p: number): string => `https://${clientHost.includes(":") ? `[${clientHost}]` : clientHost}:${p}`;
+  const intendedUrl = urlFor(port === 0 ? 6443 : port);
   const pki = await loadServingPki(o.dataDir, o, intendedUrl);
+  await mkdir(o.dataDir, { recursive: true, mode: 0o700 }); // an external PKI leaves only state here
   const backend = o.storage === "memory" ? createMemoryBackend({ clock }) : openSqliteBackend(join(o.dataDir, "kpki.db"));
   const stop = new AbortController();
   setMaxListeners(0, stop.signal); // informers, controllers and their watches all hang off it
   try {
-    const storeFor = storeLookup(backend, clock, random);
-    const rbacStores: RbacStores = {
-      clusterRoles: storeFor(resource(RBAC, "clusterroles")),
-      clusterRoleBindings: storeFor(resource(RBAC, "clusterrolebindings")),
-      roles: storeFor(resource(RBAC, "roles")),
-      roleBindings: storeFor(resource(RBAC, "rolebindings")),
-    };
-    // kube-apiserver's post-start hooks: system namespaces, then the bootstrap RBAC policy (reconciled).
-    await ensureDefaultNamespaces(storeFor);
-    await ensureBootstrapPolicy(storeFor, bootstrapPolicy());
-    const rbac = new RbacIndex();
-    await feedRbacIndex(rbac, rbacStores, stop.signal, log);
+    const { storeFor, rbac } = await prepareState(backend, { clock, random, log }, stop.signal);
     const authorizer = o.authorizationMode === "AlwaysAllow" ? alwaysAllow : unionAuthorizer(privilegedGroupAuthorizer(["system:masters"]), rbac);
     const rules = o.authorizationMode === "AlwaysAllow" ? alwaysAllow : rbac;
     const bookmarks = intervalTicker(o.bookmarkIntervalMs ?? 60_000);
@@ -146,7 +159,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
         ? runControllers(pki.clusterCa, { storeFor, backend, authorizer, clock, random, log }, stop.signal)
         : Promise.resolve();
     const explicit = o.clientCaFile !== undefined || o.tlsCertFile !== undefined;
-    if (!explicit) await pointKubeconfigsAt(o.dataDir, server.url);
+    if (!explicit) await pointKubeconfigsAt(o.dataDir, urlFor(server.port));
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> =>
       (closing ??= (async () => {

@@ -6,7 +6,7 @@ import {
 } from "./der.ts";
 import type { Tlv } from "./der.ts";
 import { PkiError } from "./errors.ts";
-import { formatIp, makeSans, parseIp } from "./names.ts";
+import { formatIp, parseIp } from "./names.ts";
 import { OID } from "./oids.ts";
 import type { BasicConstraints, Extension, KeyUsageBit, SubjectAltNames } from "./types.ts";
 
@@ -60,7 +60,8 @@ export function decodeSans(value: Uint8Array): SubjectAltNames {
       s.ip.push(formatIp(gn.value));
     } // otherName, directoryName, registeredID: not used by Kubernetes; kept only in `extensions`.
   }
-  return makeSans(s);
+  // Already canonical (formatIp above): freeze without re-normalising.
+  return Object.freeze({ dns: Object.freeze(s.dns), ip: Object.freeze(s.ip), email: Object.freeze(s.email), uri: Object.freeze(s.uri) });
 }
 
 // ---- KeyUsage (§4.2.1.3): a named BIT STRING, DER drops trailing zero bits ----

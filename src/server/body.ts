@@ -35,12 +35,19 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Arra
       }
       chunks.push(chunk);
     });
+    let ended = false;
     req.on("end", () => {
+      ended = true;
       if (!failed) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
     });
-    req.on("error", (err) => {
-      if (!failed) reject(badRequest(`cannot read the request body: ${err.message}`));
-    });
+    const abort = (why: string): void => {
+      if (failed || ended) return;
+      failed = true;
+      reject(badRequest(`cannot read the request body: ${why}`));
+    };
+    req.on("error", (err) => abort(err.message));
+    // A client that goes away mid-body: settle, so the handler does not wait forever.
+    req.on("close", () => abort("the client closed the connection"));
   });
 }
 

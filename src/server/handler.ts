@@ -27,6 +27,7 @@ export interface HandlerOptions extends RestEnv {
 }
 
 const VERSION_BODY = JSON.stringify(VERSION_INFO);
+const NO_QUERY = new URLSearchParams(); // shared by query-less requests; never mutated
 const HEALTH_PATHS = new Set(["/healthz", "/livez", "/readyz", "/healthz/ping", "/livez/ping", "/readyz/ping"]);
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
@@ -86,6 +87,9 @@ function attributes(user: UserInfo, ri: RequestInfo): RequestAttributes {
 }
 
 function serveNonResource(req: IncomingMessage, res: ServerResponse, path: string, opts: HandlerOptions): void {
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    throw new ApiError("MethodNotAllowed", `${req.method ?? ""} is not supported on ${path}`);
+  }
   const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
   if (HEALTH_PATHS.has(trimmed)) {
     const ready = !trimmed.startsWith("/readyz") || opts.isReady();
@@ -117,7 +121,7 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, o
   const url = req.url ?? "/";
   const q = url.indexOf("?");
   const path = q < 0 ? url : url.slice(0, q);
-  const query = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
+  const query = q < 0 ? NO_QUERY : new URLSearchParams(url.slice(q + 1));
   checkDeclaredLength(req, opts.maxBodyBytes);
   const ri = parseRequestInfo(req.method ?? "GET", path, query);
   const authn = await authenticate(req, path, opts);

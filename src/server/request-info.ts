@@ -61,7 +61,11 @@ function nameFromFieldSelector(query: URLSearchParams): string {
 }
 
 export function parseRequestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
-  const segments = path.replace(/^\/+|\/+$/g, "").split("/");
+  let start = 0;
+  let end = path.length;
+  while (start < end && path.charCodeAt(start) === 47 /* "/" */) start++;
+  while (end > start && path.charCodeAt(end - 1) === 47) end--;
+  const segments = path.slice(start, end).split("/");
   const prefix = segments[0] ?? "";
   if (segments.length < 3 || (prefix !== "api" && prefix !== "apis") || (prefix === "apis" && segments.length < 4)) {
     return nonResource(method, path);

@@ -75,8 +75,8 @@ function checkAgainstUrl(obj: Record<string, unknown>, ri: RequestInfo, info: Re
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown, warnings: readonly string[]): void {
-  const body = JSON.stringify(value);
-  const headers: Record<string, string | string[]> = { "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(body)) };
+  const body = Buffer.from(JSON.stringify(value)); // encode once; its length is the Content-Length
+  const headers: Record<string, string | string[]> = { "Content-Type": "application/json", "Content-Length": String(body.length) };
   // RFC 7234 §5.5 warn-code 299 — what kube-apiserver sends for fieldValidation=Warn and deprecations.
   if (warnings.length > 0) headers["Warning"] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
   res.writeHead(status, headers);

@@ -7,3 +7,5 @@ export { resourcePrefix, randomUuid, rfc3339Seconds } from "./codec.ts";
 export { intervalTicker, manualTicker } from "./ticker.ts";
 export { openSqliteBackend } from "./sqlite/backend.ts";
 export type { SqliteBackendOptions } from "./sqlite/backend.ts";
+export { openEtcdBackend } from "./etcd/index.ts";
+export type { EtcdBackendOptions } from "./etcd/index.ts";

@@ -9,6 +9,7 @@ import type { BackendEvent, KeyValue, ListOptions, ListResult, StorageBackend } 
 import { callEtcd, fromEtcdKv, prefixRangeEnd } from "./client.ts";
 import type { EtcdConnection } from "./client.ts";
 import { watchEtcd } from "./watch.ts";
+import type { EtcdWatchRequest } from "./watch.ts";
 
 export class EtcdBackend implements StorageBackend {
   readonly #conn: EtcdConnection;
@@ -116,10 +117,10 @@ export class EtcdBackend implements StorageBackend {
     }
   }
 
-  /** Watch the whole backend prefix with connection callbacks (the watch cache's feed). */
-  watchAll(afterRevision: number, signal: AbortSignal, hooks: { onConnected: () => void; onDisconnected: () => void }): AsyncIterable<BackendEvent> {
-    const key = this.#prefix;
-    return watchEtcd(this.#conn, { key, rangeEnd: prefixRangeEnd(key), afterRevision, prefixLength: key.length, retryWindowMs: Infinity, ...hooks }, signal);
+  /** Watch every key under `prefix` (the watch cache's feed), with connection and progress hooks. */
+  watchFeed(prefix: string, afterRevision: number, signal: AbortSignal, hooks: Pick<EtcdWatchRequest, "onConnected" | "onDisconnected" | "onProgress" | "onStream">): AsyncIterable<BackendEvent> {
+    const key = this.#k(prefix);
+    return watchEtcd(this.#conn, { key, rangeEnd: prefixRangeEnd(key), afterRevision, prefixLength: this.#prefix.length, retryWindowMs: Infinity, ...hooks }, signal);
   }
 
   async currentRevision(): Promise<number> {

@@ -19,6 +19,10 @@ export interface WatchCacheOptions {
   readonly waitTimeoutMs?: number;
 }
 
+/** The cache holds keys starting with "/" (every storage key: /registry/…), so a neighbouring
+ *  --etcd-prefix ("/kpki" beside "/kpki-staging") never leaks into it; other keys go to etcd. */
+const CACHED = "/";
+
 interface Waiter {
   readonly revision: number;
   readonly resolve: (reached: boolean) => void;
@@ -37,6 +41,8 @@ export class WatchCache implements StorageBackend {
   /** The newest revision this process wrote: reads wait for the cache to reach it. */
   #lastWrite = 0;
   #waiters: Waiter[] = [];
+  /** Asks etcd to confirm the cache's watch is current (set per watch stream). */
+  #requestProgress: (() => void) | undefined;
   readonly #limit: number;
   readonly #waitMs: number;
   readonly #hub: WatchHub;
@@ -65,14 +71,16 @@ export class WatchCache implements StorageBackend {
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    if (await this.#servable(this.#lastWrite)) return this.#pairs.get(key);
+    if (key.startsWith(CACHED) && (await this.#servable(this.#lastWrite))) return this.#pairs.get(key);
     return this.#inner.get(key);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     const { startAfter, limit, revision } = options;
     const at = Math.max(this.#lastWrite, revision ?? 0);
-    if (!(await this.#servable(at)) || (revision !== undefined && revision < this.#floor)) return this.#inner.list(prefix, options);
+    if (!prefix.startsWith(CACHED) || (revision !== undefined && revision < this.#floor) || !(await this.#servable(at))) {
+      return this.#inner.list(prefix, options);
+    }
     const past = revision !== undefined && revision < this.#revision;
     let i = lowerBound(this.#keys, startAfter !== undefined && startAfter >= prefix ? startAfter : prefix);
     if (startAfter !== undefined && this.#keys[i] === startAfter) i++;
@@ -113,7 +121,7 @@ export class WatchCache implements StorageBackend {
     const direct = (): AsyncIterable<BackendEvent> => this.#inner.watch(prefix, afterRevision, signal);
     const cached = (): AsyncIterable<BackendEvent> =>
       this.#hub.watch(prefix, afterRevision, signal, () => this.#eventsAfter(afterRevision).filter((e) => eventKey(e).startsWith(prefix)));
-    const usable = (): boolean => this.isReady && afterRevision >= this.#floor;
+    const usable = (): boolean => this.isReady && afterRevision >= this.#floor && prefix.startsWith(CACHED);
     return {
       async *[Symbol.asyncIterator]() {
         // Decided when iteration starts; the hub registers the watcher in the same synchronous
@@ -157,11 +165,16 @@ export class WatchCache implements StorageBackend {
         this.#release(true);
       },
       onDisconnected: () => this.#disconnected(),
+      onStream: (request: () => void) => (this.#requestProgress = request),
+      onProgress: (revision: number) => {
+        this.#revision = Math.max(this.#revision, revision);
+        this.#release(true);
+      },
     };
     while (!signal.aborted) {
       try {
         if (!this.#listed) await this.#relist();
-        for await (const e of this.#inner.watchAll(this.#revision, signal, hooks)) this.#apply(e);
+        for await (const e of this.#inner.watchFeed(CACHED, this.#revision, signal, hooks)) this.#apply(e);
         return;
       } catch (err) {
         this.#disconnected();
@@ -178,7 +191,7 @@ export class WatchCache implements StorageBackend {
     let revision: number | undefined;
     let startAfter: string | undefined;
     for (;;) {
-      const page = await this.#inner.list("", { limit: 5000, startAfter, revision });
+      const page = await this.#inner.list(CACHED, { limit: 5000, startAfter, revision });
       revision ??= page.revision;
       pairs.push(...page.items);
       startAfter = page.items.at(-1)?.key;
@@ -232,8 +245,12 @@ export class WatchCache implements StorageBackend {
   #reach(revision: number): Promise<boolean> {
     if (this.#revision >= revision) return Promise.resolve(true);
     return new Promise((resolve) => {
+      // The revision may come from writes outside our prefix (a shared etcd): no event of ours
+      // will carry it, so if it does not arrive at once ask etcd to confirm the watch's progress
+      // (kube's RequestWatchProgress for consistent reads from the cache).
+      const nudge = setTimeout(() => this.#requestProgress?.(), 20);
       const timer = setTimeout(() => resolve(false), this.#waitMs);
-      this.#waiters.push({ revision, resolve: (ok) => (clearTimeout(timer), resolve(ok)) });
+      this.#waiters.push({ revision, resolve: (ok) => (clearTimeout(timer), clearTimeout(nudge), resolve(ok)) });
     });
   }
 

@@ -109,7 +109,7 @@ export async function callEtcd<R>(conn: EtcdConnection, what: string, fn: () => 
 export function fromEtcdKv(kv: IKeyValue, prefixLength: number): KeyValue {
   return {
     key: kv.key.subarray(prefixLength).toString("utf8"),
-    value: new Uint8Array(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength),
+    value: new Uint8Array(kv.value), // a copy: a view would pin the whole gRPC message in the cache
     createRevision: Number(kv.create_revision),
     modRevision: Number(kv.mod_revision),
   };

@@ -21,9 +21,16 @@ export interface EtcdWatchRequest {
   readonly onConnected?: () => void;
   /** Called when the stream breaks (the cache stops serving reads until it reconnects). */
   readonly onDisconnected?: () => void;
+  /** Called with etcd's progress revision: every event up to it has been delivered. */
+  readonly onProgress?: (revision: number) => void;
+  /** Receives, per stream, a function asking etcd for a progress notification (WatchProgressRequest). */
+  readonly onStream?: (requestProgress: () => void) => void;
 }
 
-type Item = { readonly kind: "created" } | { readonly kind: "events"; readonly events: readonly IEvent[] };
+type Item =
+  | { readonly kind: "created" }
+  | { readonly kind: "events"; readonly events: readonly IEvent[] }
+  | { readonly kind: "progress"; readonly revision: number };
 
 export function watchEtcd(conn: EtcdConnection, req: EtcdWatchRequest, signal: AbortSignal): AsyncIterable<BackendEvent> {
   return {
@@ -34,11 +41,15 @@ export function watchEtcd(conn: EtcdConnection, req: EtcdWatchRequest, signal: A
       while (!signal.aborted) {
         const create: IWatchCreateRequest = { key: req.key, range_end: req.rangeEnd, start_revision: next, prev_kv: true };
         try {
-          for await (const item of openStream(conn, create, signal)) {
+          for await (const item of openStream(conn, create, req.onStream, signal)) {
             if (item.kind === "created") {
               brokenSince = undefined;
               delay = 100;
               req.onConnected?.();
+              continue;
+            }
+            if (item.kind === "progress") {
+              req.onProgress?.(item.revision);
               continue;
             }
             for (const e of item.events) {
@@ -75,9 +86,15 @@ function toBackendEvent(e: IEvent, prefixLength: number): BackendEvent {
 }
 
 /** One gRPC Watch stream carrying one watch; ends when `signal` aborts, throws when it breaks. */
-async function* openStream(conn: EtcdConnection, create: IWatchCreateRequest, signal: AbortSignal): AsyncGenerator<Item> {
+async function* openStream(
+  conn: EtcdConnection,
+  create: IWatchCreateRequest,
+  onStream: EtcdWatchRequest["onStream"],
+  signal: AbortSignal,
+): AsyncGenerator<Item> {
   const q = new AsyncQueue<Item>();
   const stream = await conn.client.watchClient.watch();
+  onStream?.(() => stream.write({ progress_request: {} }));
   const onAbort = (): void => {
     q.end();
     stream.cancel();
@@ -92,6 +109,9 @@ async function* openStream(conn: EtcdConnection, create: IWatchCreateRequest, si
       );
     } else if (res.created) q.push({ kind: "created" });
     else if (res.events.length > 0) q.push({ kind: "events", events: res.events });
+    // No events: a progress notification. etcd sends one only when the watch is synced, so every
+    // event up to header.revision has been delivered (etcd 3.4 WatchProgressRequest).
+    else q.push({ kind: "progress", revision: Number(res.header.revision) });
   });
   stream.on("error", (err: Error) => q.fail(err));
   stream.on("end", () => q.fail(new StorageError("unavailable", `watch stream to ${conn.describe} ended`)));

@@ -1,0 +1,34 @@
+import { sign, createPublicKey, verify } from "node:crypto";
+import { DAY, fixedClock, systemRandom } from "../src/base/index.ts";
+import { createLocalSigner, createRootCa, localKeySigner } from "../src/ca/index.ts";
+import * as pki from "../src/pki/index.ts";
+const alg = { kind: "ecdsa", curve: "P-256" } as const;
+const clock = fixedClock(new Date());
+const caKey = pki.generateKeyPair(alg);
+const ca = await createRootCa({ subject: pki.parseDn("/CN=bench-ca"), key: caKey, validityMs: 3650 * DAY, clock, random: systemRandom });
+const signer = createLocalSigner({ signerName: "bench", caCertificate: ca, key: localKeySigner(caKey), clock, random: systemRandom });
+const N = 2000;
+const keys = Array.from({ length: N }, () => pki.generateKeyPair(alg));
+const csrs = keys.map((key, i) => pki.encodeCsrPem(pki.createCsr({ subject: pki.parseDn(`/CN=node-${i}/O=system:nodes`), sans: pki.sansFromHosts([`node-${i}.example`, `node-${i}`, "10.0.0.1", "fd00::1"]), key })));
+const PROFILE = { name: "bench", usages: ["digital signature", "key encipherment", "server auth", "client auth"], expiryMs: 365 * DAY };
+async function t(name: string, f: (i: number) => unknown) {
+  for (let i = 0; i < 500; i++) await f(i);
+  const c0 = process.cpuUsage(); const s = performance.now();
+  for (let i = 0; i < N; i++) await f(i);
+  const c = process.cpuUsage(c0);
+  console.log(name.padEnd(34), "cpu", (((c.user + c.system) / N)).toFixed(1).padStart(6), "us   wall", ((performance.now() - s) * 1000 / N).toFixed(1).padStart(6), "us");
+}
+const parsed = csrs.map((p) => pki.parseCsrPem(p));
+const spkis = parsed.map((c) => Buffer.from(c.spki));
+const data = Buffer.alloc(400, 1); const sig = sign("sha256", data, keys[0]!.privateKey);
+await t("parseCsrPem (no key import)", (i) => pki.parseCsrPem(csrs[i]!));
+await t("createPublicKey spki", (i) => createPublicKey({ key: spkis[i]!, format: "der", type: "spki" }));
+await t("import + verify (node only)", (i) => verify("sha256", data, createPublicKey({ key: spkis[i]!, format: "der", type: "spki" }), sig));
+await t("verifyCsrSignature fresh parse", (i) => pki.verifyCsrSignature(pki.parseCsrPem(csrs[i]!)));
+await t("sign 400B with CA key", () => sign("sha256", data, caKey.privateKey));
+const fresh = () => csrs.map((p) => pki.parseCsrPem(p));
+let pre = fresh(); for (const c of pre) pki.verifyCsrSignature(c);
+await t("signer.sign (key cached)", (i) => signer.sign(pre[i]!, PROFILE));
+pre = fresh(); for (const c of pre) pki.verifyCsrSignature(c);
+await t("signer.sign skipLint (key cached)", (i) => signer.sign(pre[i]!, PROFILE, { skipLint: true }));
+await t("full issue", async (i) => pki.encodeCertificatePem((await signer.sign(pki.parseCsrPem(csrs[i]!), PROFILE)).certificate));
