@@ -5,7 +5,7 @@ export type { CaErrorCode } from "./errors.ts";
 export { K8S_USAGES, usagesToExtensions, KEY_USAGE_BY_NAME, EXT_KEY_USAGE_BY_NAME } from "./usages.ts";
 export { localKeySigner, issueFromTemplate, assertKeyMatches } from "./issue.ts";
 export type { KeySigner, IssueOptions } from "./issue.ts";
-export { createLocalSigner, validityWindow, goTime } from "./signer.ts";
+export { createLocalSigner, validityWindow, goTime, bufferedRandom } from "./signer.ts";
 export type { Signer, SigningProfile, SignOptions } from "./signer.ts";
 export { createRootCa, createIntermediateCa, INTERMEDIATE_USAGES } from "./authority.ts";
 export { createCryptoPool, createPooledSigner } from "./pool.ts";

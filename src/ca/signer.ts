@@ -42,6 +42,24 @@ export interface Signer {
 }
 
 const DEFAULT_BACKDATE = 5 * MINUTE;
+
+/** Draws from `src` 4 KiB at a time: node's randomBytes costs ≈ 7 µs a call whatever the size, which
+ *  is a visible share of an issuance. The bytes still all come from the given source, in order. */
+export function bufferedRandom(src: RandomSource, chunk = 4096): RandomSource {
+  let buf = new Uint8Array(0);
+  let pos = 0;
+  return {
+    bytes(n) {
+      if (n > chunk) return src.bytes(n);
+      if (pos + n > buf.length) {
+        buf = src.bytes(chunk);
+        pos = 0;
+      }
+      pos += n;
+      return buf.slice(pos - n, pos);
+    },
+  };
+}
 const SHORT = 8 * HOUR; // kube-controller-manager signer.go: shorter TTLs are not backdated at the end
 
 /** Go's %v of a time.Time in UTC: "2026-11-22 21:54:36 +0000 UTC". */
@@ -85,6 +103,7 @@ export function createLocalSigner(opts: {
   // AKI = the issuer's SKI (Go behaviour); computed for CAs that lack one.
   const aki = ca.subjectKeyId ?? keyIdentifier(ca.spki);
   const verifyCsr = opts.verifyCsr ?? verifyCsrSignature;
+  const random = bufferedRandom(opts.random);
 
   async function sign(given: Csr, profile: SigningProfile, o: SignOptions = {}): Promise<{ certificate: Certificate; chain: readonly Certificate[] }> {
     if (!(profile.expiryMs > 0)) throw new CaError("bad-profile", `profile "${profile.name}" has no positive expiry`);
@@ -95,7 +114,7 @@ export function createLocalSigner(opts: {
     const { keyUsage, extKeyUsage } = usagesToExtensions(profile.usages);
     const isCa = profile.isCa === true; // a CSR asking for CA:TRUE is ignored (policies.go)
     const t: CertificateTemplate = {
-      serialNumber: randomSerial(opts.random),
+      serialNumber: randomSerial(random),
       subject: o.subject ?? (profile.copySubject === false ? makeDn([]) : csr.subject),
       issuerDer: ca.subjectDer,
       notBefore,
