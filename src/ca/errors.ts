@@ -1,6 +1,14 @@
 // ca/ error type (DESIGN.md rule 7): one class, closed code union, one-line messages.
 import { KpkiError } from "../base/index.ts";
 
-export type CaErrorCode = "unknown-usage" | "lint-failed" | "ca-expired" | "bad-profile" | "key-mismatch" | "bad-csr";
+export type CaErrorCode =
+  | "unknown-usage"
+  | "lint-failed"
+  | "ca-expired"
+  | "bad-profile"
+  | "key-mismatch"
+  | "bad-csr"
+  /** The signing machinery itself failed (a crypto pool worker died or the pool was closed). */
+  | "signer-unavailable";
 
 export class CaError extends KpkiError<CaErrorCode> {}

@@ -43,5 +43,5 @@ test("a closed pool rejects instead of hanging", async () => {
   const signer = createPooledSigner({ signerName: "x", caCertificate: ca, caKey, clock, random, threads: 1 });
   await signer.close();
   const csr = createCsr({ subject: parseDn("/CN=a"), key: generateKeyPair({ kind: "ed25519" }) });
-  await assert.rejects(() => signer.sign(csr, { name: "p", usages: ["client auth"], expiryMs: DAY }), /crypto pool/);
+  await assert.rejects(() => signer.sign(csr, { name: "p", usages: ["client auth"], expiryMs: DAY }), (e: unknown) => e instanceof CaError && e.code === "signer-unavailable");
 });

@@ -8,6 +8,7 @@ import { Worker } from "node:worker_threads";
 import { csrSignatureCheck, signatureSchemeFor } from "../pki/index.ts";
 import type { Csr, KeyAlgorithm, KeyPair, SignatureCheck } from "../pki/index.ts";
 import type { KeyObject } from "node:crypto";
+import { CaError } from "./errors.ts";
 import type { KeySigner } from "./issue.ts";
 import { createLocalSigner } from "./signer.ts";
 import type { Signer } from "./signer.ts";
@@ -70,10 +71,10 @@ export function createCryptoPool(opts: { caKey: KeyPair; threads?: number }): Cr
       for (const batch of lane.inflight.splice(0)) for (const p of batch) p.reject(err);
       lane.load = 0;
     };
-    lane.worker.on("error", failAll);
+    lane.worker.on("error", (err) => failAll(new CaError("signer-unavailable", `crypto pool worker failed: ${err.message}`)));
     lane.worker.on("exit", (code) => {
       lane.dead = true;
-      failAll(new Error(`crypto pool worker exited (code ${code})`));
+      failAll(new CaError("signer-unavailable", `crypto pool worker exited (code ${code})`));
     });
     lane.worker.unref();
     return lane;
@@ -88,7 +89,7 @@ export function createCryptoPool(opts: { caKey: KeyPair; threads?: number }): Cr
     // Small chunks to the least-loaded lane, so the threads and this thread overlap instead of taking turns.
     const live = lanes.filter((l) => !l.dead);
     if (live.length === 0) {
-      for (const it of items) it.p.reject(new Error("crypto pool is closed"));
+      for (const it of items) it.p.reject(new CaError("signer-unavailable", "crypto pool is closed"));
       return;
     }
     for (let i = 0; i < items.length; i += CHUNK) {

@@ -12,7 +12,7 @@ import type { Certificate, KeyAlgorithm } from "../pki/index.ts";
 import { createIntermediateCa, createRootCa } from "./authority.ts";
 import { CaError } from "./errors.ts";
 import { localKeySigner } from "./issue.ts";
-import { createLocalSigner, validityWindow } from "./signer.ts";
+import { bufferedRandom, createLocalSigner, validityWindow } from "./signer.ts";
 import type { SigningProfile } from "./signer.ts";
 
 const NOW = new Date("2026-06-01T12:00:00Z");
@@ -137,4 +137,14 @@ test("intermediate CA: chain up to but not including the root, pathLen, openssl 
   const r = spawnSync("openssl", ["verify", "-attime", String(NOW.getTime() / 1000), "-purpose", "sslserver", "-CAfile", f("root.pem", root.cert),
     "-untrusted", f("inter.pem", inter), f("leaf.pem", certificate)], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr + r.stdout);
+});
+
+test("bufferedRandom hands out the source's bytes in order", () => {
+  const a = seededRandom(9);
+  const b = bufferedRandom(seededRandom(9), 10);
+  const want = a.bytes(30);
+  const got = [...b.bytes(4), ...b.bytes(4), ...b.bytes(4)];
+  assert.deepEqual(got.slice(0, 8), [...want.slice(0, 8)]);
+  assert.deepEqual(got.slice(8), [...want.slice(10, 14)]); // a refill starts a new 10-byte chunk
+  assert.equal(b.bytes(50).length, 50);
 });

@@ -46,7 +46,7 @@ const DEFAULT_BACKDATE = 5 * MINUTE;
 /** Draws from `src` 4 KiB at a time: node's randomBytes costs ≈ 7 µs a call whatever the size, which
  *  is a visible share of an issuance. The bytes still all come from the given source, in order. */
 export function bufferedRandom(src: RandomSource, chunk = 4096): RandomSource {
-  let buf = new Uint8Array(0);
+  let buf: Uint8Array = new Uint8Array(0);
   let pos = 0;
   return {
     bytes(n) {

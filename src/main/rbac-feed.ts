@@ -61,7 +61,13 @@ async function inform(store: Store, onChange: (type: "upsert" | "remove", obj: A
 }
 
 /** Feeds `index` from the four RBAC stores and keeps aggregated ClusterRoles current. */
-export async function feedRbacIndex(index: RbacIndex, stores: RbacStores, signal: AbortSignal, log: Log): Promise<void> {
+export async function feedRbacIndex(
+  index: RbacIndex,
+  stores: RbacStores,
+  signal: AbortSignal,
+  log: Log,
+  onPolicyChange: () => void = () => undefined,
+): Promise<void> {
   const clusterRoles = new Map<string, ClusterRole>();
   let pending = false;
   let ready = false;
@@ -82,6 +88,7 @@ export async function feedRbacIndex(index: RbacIndex, stores: RbacStores, signal
     const rbac = obj as RbacObject;
     if (type === "upsert") index.upsert(rbac);
     else index.remove(rbac);
+    onPolicyChange();
     if (obj.kind === "ClusterRole") {
       if (type === "upsert") clusterRoles.set(obj.metadata.name ?? "", obj as ClusterRole);
       else clusterRoles.delete(obj.metadata.name ?? "");

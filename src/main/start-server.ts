@@ -17,6 +17,7 @@ import { createRegistry, ensureBootstrapPolicy, ensureDefaultNamespaces, memoize
 import { startApiServer } from "../server/index.ts";
 import { mkdir, readFile } from "node:fs/promises";
 import { loadServingPki, pointKubeconfigsAt, type PkiFiles } from "./provision.ts";
+import { cachedAuthorizer } from "./authz-cache.ts";
 import { feedRbacIndex, type RbacStores } from "./rbac-feed.ts";
 
 export interface ServeOptions extends PkiFiles {
@@ -101,12 +102,13 @@ function runControllers(ca: { certPem: string; keyPem: string }, w: ControllerWi
   ).catch((err: unknown) => w.log(`controllers stopped: ${err instanceof Error ? err.message : String(err)}`));
 }
 
-/** Bootstrap objects (kube-apiserver's post-start hooks), then an RBAC index that follows storage. */
+/** Bootstrap objects (kube-apiserver's post-start hooks), then an RBAC index that follows storage and
+ *  the authorizer chain on it: system:masters first (reference §2.2), then RBAC, decisions cached. */
 async function prepareState(
   backend: StorageBackend,
   env: { clock: Clock; random: RandomSource; log: (line: string) => void },
   signal: AbortSignal,
-): Promise<{ storeFor: StoreLookup; rbac: RbacIndex }> {
+): Promise<{ storeFor: StoreLookup; rbac: RbacIndex; authorizer: Authorizer }> {
   const storeFor = storeLookup(backend, env.clock, env.random);
   await ensureDefaultNamespaces(storeFor);
   await ensureBootstrapPolicy(storeFor, bootstrapPolicy());
@@ -117,8 +119,9 @@ async function prepareState(
     roleBindings: storeFor(resource(RBAC, "rolebindings")),
   };
   const rbac = new RbacIndex();
-  await feedRbacIndex(rbac, rbacStores, signal, env.log);
-  return { storeFor, rbac };
+  const authorizer = cachedAuthorizer(unionAuthorizer(privilegedGroupAuthorizer(["system:masters"]), rbac));
+  await feedRbacIndex(rbac, rbacStores, signal, env.log, () => authorizer.invalidate());
+  return { storeFor, rbac, authorizer };
 }
 
 export async function startServer(o: ServeOptions): Promise<RunningKpki> {
@@ -137,8 +140,9 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
   const stop = new AbortController();
   setMaxListeners(0, stop.signal); // informers, controllers and their watches all hang off it
   try {
-    const { storeFor, rbac } = await prepareState(backend, { clock, random, log }, stop.signal);
-    const authorizer = o.authorizationMode === "AlwaysAllow" ? alwaysAllow : unionAuthorizer(privilegedGroupAuthorizer(["system:masters"]), rbac);
+    const state = await prepareState(backend, { clock, random, log }, stop.signal);
+    const { storeFor, rbac } = state;
+    const authorizer = o.authorizationMode === "AlwaysAllow" ? alwaysAllow : state.authorizer;
     const rules = o.authorizationMode === "AlwaysAllow" ? alwaysAllow : rbac;
     const bookmarks = intervalTicker(o.bookmarkIntervalMs ?? 60_000);
     const registry = createRegistry({ stores: storeFor, authorizer, rules, clock, random, bookmarks });

@@ -10,6 +10,7 @@ import {
   encodeCertificatePem, keyIdentifier, parseCertificateDer, parseCertificatePem, parseCertificatesPem, randomSerial, signTemplate,
   verifySignedBy,
 } from "./certificate.ts";
+import { encodeUnsigned } from "./der.ts";
 import { PkiError } from "./errors.ts";
 import { encodePrivateKeyPem, generateKeyPair, spkiOf } from "./keys.ts";
 import { encodeDn, parseDn, sansFromHosts } from "./names.ts";
@@ -91,17 +92,23 @@ test("validity encodes as UTCTime before 2050 and GeneralizedTime after", async 
   assert.ok(Buffer.from(c.tbs).includes(Buffer.from("260101000000Z")));
 });
 
-test("randomSerial: positive, DER-minimal, at most 16 octets, 128-bit space", () => {
+test("randomSerial: 128 random bits, encoded as a positive DER-minimal INTEGER of at most 17 octets", () => {
   const rnd = seededRandom(1);
   const zeros = { bytes: (n: number) => new Uint8Array(n) };
   const ff = { bytes: (n: number) => new Uint8Array(n).fill(0xff) };
+  const seen = new Set<string>();
   for (const src of [rnd, rnd, rnd, zeros, ff]) {
     const s = randomSerial(src);
-    assert.ok(s.length >= 1 && s.length <= 16);
-    assert.ok(s[0]! < 0x80, "positive without a 00 pad");
-    assert.ok(s.some((b) => b !== 0), "non-zero");
-    assert.ok(s.length === 1 || s[0] !== 0, "minimal");
+    const der = encodeUnsigned(s);
+    const content = der.subarray(2);
+    assert.ok(content.length >= 1 && content.length <= 17);
+    assert.ok(content[0]! < 0x80, "positive");
+    assert.ok(content.some((b) => b !== 0), "non-zero");
+    assert.ok(content.length === 1 || content[0] !== 0 || content[1]! >= 0x80, "minimal");
+    seen.add(toHex(s));
   }
+  assert.equal(toHex(randomSerial(ff)), "ff".repeat(16));
+  assert.equal(seen.size, 5);
 });
 
 test("parses certificates made by openssl and cfssl", () => {

@@ -160,15 +160,16 @@ export function keyIdentifier(spki: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha1").update(key).digest());
 }
 
-/** RFC 5280 §4.1.2.2 (positive, ≤ 20 octets) and CA/B BR §7.1 (≥ 64 bits of CSPRNG output): 128
- *  random bits with the top bit cleared, so the DER INTEGER is at most 16 octets and never negative. */
+/** RFC 5280 §4.1.2.2 (positive, ≤ 20 octets) and CA/B BR §7.1 (≥ 64 bits of CSPRNG output): 128 random
+ *  bits as an unsigned magnitude, like Kubernetes' [0, 2^128). encodeTbs writes it DER-minimal and
+ *  positive (a 00 pad when the top bit is set: at most 17 octets). Zero is replaced by 1. */
 export function randomSerial(random: RandomSource): Uint8Array {
   const b = random.bytes(16);
-  b[0] = b[0]! & 0x7f;
-  if (b.every((x) => x === 0)) b[15] = 1;
   let i = 0;
   while (i < b.length - 1 && b[i] === 0) i++;
-  return b.slice(i);
+  const v = b.slice(i);
+  if (v.length === 1 && v[0] === 0) v[0] = 1;
+  return v;
 }
 
 export function encodeTbs(t: CertificateTemplate, issuerAlg: KeyAlgorithm): Uint8Array {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { fromHex, seededRandom } from "../base/index.ts";
 import {
   children, encodeOid, encodeSmallInt, encodeTime, encodeUnsigned, parseDer, readBoolean, readIntegerBytes, readOid, readSmallInt,
-  readTime, seq,
+  readString, readTime, seq,
 } from "./der.ts";
 import { PkiError } from "./errors.ts";
 import { createCsr, parseCsrDer } from "./csr.ts";
@@ -84,4 +84,17 @@ test("fuzz: mutated CSRs fail with PkiError, never anything else", () => {
     }
   }
   assert.ok(parsed < 3000);
+});
+
+test("readString decodes every X.520 string type", () => {
+  const cases: [string, string][] = [
+    ["0c03c3a961", "éa"], // UTF8String
+    ["1303616263", "abc"], // PrintableString
+    ["1603612e62", "a.b"], // IA5String
+    ["1402e961", "éa"], // T61String (read as Latin-1)
+    ["1e0400e90061", "éa"], // BMPString (UTF-16BE)
+    ["1c08000000e900000061", "éa"], // UniversalString (UTF-32BE)
+  ];
+  for (const [hex, want] of cases) assert.equal(readString(parseDer(fromHex(hex))), want, hex);
+  assert.throws(() => readString(parseDer(fromHex("1e03000000"))), PkiError);
 });

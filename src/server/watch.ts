@@ -25,7 +25,12 @@ function eventLine(info: ResourceInfo, ev: WatchEvent, opts: WatchOptions, first
   return JSON.stringify({ type: ev.type, object: table }) + "\n";
 }
 
-/** Streams handler.watch() to `res` until the client goes away, the timeout passes or the server stops. */
+type Step = { readonly ok: IteratorResult<WatchEvent> } | { readonly err: unknown };
+const settle = (p: Promise<IteratorResult<WatchEvent>>): Promise<Step> => p.then((ok) => ({ ok }), (err: unknown) => ({ err }));
+
+/** Streams handler.watch() to `res` until the client goes away, the timeout passes or the server stops.
+ *  Errors the watch raises as it starts (a bad selector, a compacted revision) are plain HTTP errors
+ *  (thrown to the caller, like kube-apiserver's 400/410 before the stream); later ones are ERROR events. */
 export async function serveWatch(
   res: ServerResponse,
   handler: ResourceHandler,
@@ -33,29 +38,35 @@ export async function serveWatch(
   opts: WatchOptions,
 ): Promise<void> {
   const abort = new AbortController();
+  const it = handler.watch(call.ctx, call.namespace, call.params, abort.signal)[Symbol.asyncIterator]();
+  let next: Promise<Step> = settle(it.next());
+  // Give the watch one turn of the event loop to fail fast before the 200 is committed.
+  const early = await Promise.race([next, new Promise<undefined>((r) => setImmediate(() => r(undefined)))]);
+  if (early !== undefined && "err" in early) throw early.err;
   const stop = (): void => abort.abort();
-  const timeoutS = call.params.timeoutSeconds ?? opts.defaultTimeoutSeconds;
-  const timer = setTimeout(stop, timeoutS * 1000);
+  const timer = setTimeout(stop, (call.params.timeoutSeconds ?? opts.defaultTimeoutSeconds) * 1000);
   res.on("close", stop);
   opts.serverSignal.addEventListener("abort", stop, { once: true });
   res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private" });
   res.flushHeaders();
   let first = true;
   try {
-    for await (const ev of handler.watch(call.ctx, call.namespace, call.params, abort.signal)) {
-      if (abort.signal.aborted) break;
-      res.write(eventLine(handler.info, ev, opts, first));
+    for (;;) {
+      const step = await Promise.race([next, new Promise<undefined>((r) => abort.signal.addEventListener("abort", () => r(undefined), { once: true }))]);
+      if (step === undefined || abort.signal.aborted) break;
+      if ("err" in step) throw step.err;
+      if (step.ok.done) break;
+      res.write(eventLine(handler.info, step.ok.value, opts, first));
       first = false;
+      next = settle(it.next());
     }
   } catch (err) {
-    if (!abort.signal.aborted) {
-      const { body } = errorResponse(err);
-      res.write(JSON.stringify({ type: "ERROR", object: body }) + "\n");
-    }
+    if (!abort.signal.aborted) res.write(JSON.stringify({ type: "ERROR", object: errorResponse(err).body }) + "\n");
   } finally {
     clearTimeout(timer);
     opts.serverSignal.removeEventListener("abort", stop);
     res.off("close", stop);
     if (!res.writableEnded) res.end();
+    void it.return?.(undefined)?.catch(() => undefined);
   }
 }
