@@ -56,6 +56,10 @@ function fakeConfigMaps(info: ResourceInfo): ResourceHandler & { emit(ev: WatchE
     deleteCollection: unsupported,
     async *watch(_ctx, _ns, params, signal) {
       if (params.resourceVersion === "1") throw new StorageError("compacted", "revision 1 has been compacted");
+      if (params.resourceVersion === "2") {
+        await new Promise((r) => setTimeout(r, 20)); // the stream is open by then
+        throw new StorageError("compacted", "revision 2 has been compacted");
+      }
       const queue: WatchEvent[] = [];
       let wake: (() => void) | undefined;
       const l = (ev: WatchEvent): void => {
@@ -206,9 +210,14 @@ describe("server edge", () => {
   });
 
   it("streams watch events as NDJSON (Table rows when asked) and a 410 ERROR event for a compacted revision", async () => {
+    // Compacted at the start: a plain 410 Status before any stream (client-go re-lists on it).
     const gone = await call("GET", "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1", { token: "admin" });
-    assert.equal(gone.status, 200);
-    const ev = JSON.parse(gone.body.trim()) as { type: string; object: { code: number; reason: string } };
+    assert.equal(gone.status, 410);
+    assert.equal((JSON.parse(gone.body) as { reason: string }).reason, "Gone");
+    // Compacted later, mid-stream: an ERROR event carrying the 410 Status.
+    const late = await call("GET", "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=2", { token: "admin" });
+    assert.equal(late.status, 200);
+    const ev = JSON.parse(late.body.trim()) as { type: string; object: { code: number; reason: string } };
     assert.deepEqual([ev.type, ev.object.code, ev.object.reason], ["ERROR", 410, "Gone"]);
     const lines = await new Promise<string[]>((resolve, reject) => {
       const req = request(`${server.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=12&timeoutSeconds=5`, {

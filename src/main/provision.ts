@@ -30,7 +30,7 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function readText(path: string, what: string): Promise<string> {
+export async function readText(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
   } catch (err) {

@@ -25,7 +25,11 @@ export function serveOptions(v: Values): ServeOptions {
   if (dataDir === undefined || dataDir === "") throw new CliError("usage", "serve: --data-dir is required");
   const { host, port } = parseListen(s(v, "listen") ?? "127.0.0.1:6443");
   const storage = s(v, "storage") ?? "sqlite";
-  if (storage !== "sqlite" && storage !== "memory") throw new CliError("usage", `serve: --storage must be sqlite or memory, not "${storage}"`);
+  if (storage !== "sqlite" && storage !== "memory" && storage !== "etcd") {
+    throw new CliError("usage", `serve: --storage must be sqlite, memory or etcd, not "${storage}"`);
+  }
+  const servers = (s(v, "etcd-servers") ?? "").split(",").map((x) => x.trim()).filter((x) => x !== "");
+  if (storage === "etcd" && servers.length === 0) throw new CliError("usage", "serve: --storage etcd needs --etcd-servers https://HOST:2379[,…]");
   const tls = [s(v, "client-ca-file"), s(v, "tls-cert-file"), s(v, "tls-private-key-file")];
   if (tls.some((x) => x !== undefined) && tls.some((x) => x === undefined)) {
     throw new CliError("usage", "serve: --client-ca-file, --tls-cert-file and --tls-private-key-file go together");
@@ -40,6 +44,9 @@ export function serveOptions(v: Values): ServeOptions {
     clientCaFile: tls[0],
     tlsCertFile: tls[1],
     tlsKeyFile: tls[2],
+    ...(storage === "etcd"
+      ? { etcd: { servers, caFile: s(v, "etcd-cafile"), certFile: s(v, "etcd-certfile"), keyFile: s(v, "etcd-keyfile"), prefix: s(v, "etcd-prefix") } }
+      : {}),
   };
 }
 
@@ -59,11 +66,19 @@ export const command = defineCommand(
   {
     name: "serve",
     summary: "Run a Kubernetes API server (mTLS, RBAC, CSR API) that kubectl talks to.",
-    synopsis: ["serve --data-dir DIR [--listen 127.0.0.1:6443] [--storage sqlite|memory] [--anonymous-auth=true|false] [--token-auth-file F] [--client-ca-file F --tls-cert-file F --tls-private-key-file F]"],
+    synopsis: [
+      "serve --data-dir DIR [--listen 127.0.0.1:6443] [--storage sqlite|memory] [--anonymous-auth=true|false] [--token-auth-file F] [--client-ca-file F --tls-cert-file F --tls-private-key-file F]",
+      "serve --data-dir DIR --storage etcd --etcd-servers https://HOST:2379[,…] [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--etcd-prefix P]",
+    ],
     options: [
       { name: "data-dir", type: "string", arg: "DIR", help: "state + PKI; an empty DIR is provisioned like `kpki init --dir DIR`" },
       { name: "listen", type: "string", arg: "HOST:PORT", help: "address to serve on (default 127.0.0.1:6443)" },
-      { name: "storage", type: "string", arg: "sqlite|memory", help: "sqlite (DIR/kpki.db, default) or memory" },
+      { name: "storage", type: "string", arg: "sqlite|memory|etcd", help: "sqlite (DIR/kpki.db, default), memory, or an etcd cluster" },
+      { name: "etcd-servers", type: "string", arg: "URL,…", help: "etcd client URLs (https://HOST:2379) for --storage etcd" },
+      { name: "etcd-cafile", type: "string", arg: "FILE", help: "etcd CA (default DIR/pki/etcd/ca.crt)" },
+      { name: "etcd-certfile", type: "string", arg: "FILE", help: "etcd client certificate (default DIR/pki/apiserver-etcd-client.crt)" },
+      { name: "etcd-keyfile", type: "string", arg: "FILE", help: "etcd client key (default DIR/pki/apiserver-etcd-client.key)" },
+      { name: "etcd-prefix", type: "string", arg: "PREFIX", help: "key prefix in etcd (default /kpki)" },
       { name: "anonymous-auth", type: "string", arg: "true|false", help: "requests without credentials are system:anonymous (default true)" },
       { name: "token-auth-file", type: "string", arg: "FILE", help: "static bearer tokens, Kubernetes CSV: token,user,uid,\"group1,group2\"" },
       { name: "client-ca-file", type: "string", arg: "FILE", help: "CA bundle for client certificates (an existing PKI)" },

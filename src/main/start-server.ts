@@ -2,9 +2,10 @@
 // bootstrap objects → RBAC index (fed by a watch) → authenticators/authorizers → registry → HTTPS.
 // Exported for tests and benches, which run the same server in-process as `kpki serve` does.
 import { setMaxListeners } from "node:events";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { systemClock, systemRandom, type Clock, type RandomSource } from "../base/index.ts";
-import { parseCertificateDer, parseCertificatePem, parsePrivateKeyPem, type Certificate } from "../pki/index.ts";
+import { matchesHost, parseCertificateDer, parseCertificatePem, parsePrivateKeyPem, type Certificate } from "../pki/index.ts";
 import { createLocalSigner, localKeySigner } from "../ca/index.ts";
 import { builtInSigners, startControllers } from "../controllers/index.ts";
 import {
@@ -12,11 +13,10 @@ import {
   unionAuthorizer, withAuthenticatedGroup, x509Authenticator, type Authenticator, type Authorizer,
 } from "../auth/index.ts";
 import { RESOURCES, type CertificateSigningRequest, type ResourceInfo } from "../api/index.ts";
-import { createMemoryBackend, createStore, intervalTicker, openSqliteBackend, type StorageBackend, type Store } from "../storage/index.ts";
+import { createMemoryBackend, createStore, intervalTicker, openEtcdBackend, openSqliteBackend, type StorageBackend, type Store } from "../storage/index.ts";
 import { createRegistry, ensureBootstrapPolicy, ensureDefaultNamespaces, memoizeStores, type StoreLookup } from "../registry/index.ts";
 import { startApiServer } from "../server/index.ts";
-import { mkdir, readFile } from "node:fs/promises";
-import { loadServingPki, pointKubeconfigsAt, type PkiFiles } from "./provision.ts";
+import { loadServingPki, pointKubeconfigsAt, readText, type PkiFiles } from "./provision.ts";
 import { cachedAuthorizer } from "./authz-cache.ts";
 import { feedRbacIndex, type RbacStores } from "./rbac-feed.ts";
 
@@ -27,7 +27,10 @@ export interface ServeOptions extends PkiFiles {
   readonly port?: number;
   readonly anonymousAuth?: boolean;
   readonly tokenAuthFile?: string;
-  readonly storage?: "sqlite" | "memory";
+  readonly storage?: "sqlite" | "memory" | "etcd";
+  /** --storage etcd: kube-apiserver's --etcd-servers/--etcd-cafile/--etcd-certfile/--etcd-keyfile/--etcd-prefix;
+   *  the files default to the data dir's pki/etcd/ca.crt and pki/apiserver-etcd-client.{crt,key}. */
+  readonly etcd?: EtcdFlags;
   /** `alwaysAllow` written out (DESIGN.md rule 8): only for benches of the raw edge. */
   readonly authorizationMode?: "RBAC" | "AlwaysAllow";
   readonly clock?: Clock;
@@ -36,6 +39,14 @@ export interface ServeOptions extends PkiFiles {
   /** Run the CSR signing/approving/cleaning and root-CA publishing controllers (default true when the CA key is here). */
   readonly controllers?: boolean;
   readonly log?: (line: string) => void;
+}
+
+export interface EtcdFlags {
+  readonly servers: readonly string[];
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  readonly prefix?: string;
 }
 
 export interface RunningKpki {
@@ -102,6 +113,32 @@ function runControllers(ca: { certPem: string; keyPem: string }, w: ControllerWi
   ).catch((err: unknown) => w.log(`controllers stopped: ${err instanceof Error ? err.message : String(err)}`));
 }
 
+/** A serving certificate that does not name the address kubeconfigs use fails every client's TLS check. */
+function warnUnlessNamed(certPem: string, host: string, log: (line: string) => void): void {
+  let named = true;
+  try {
+    named = matchesHost(parseCertificatePem(certPem), host);
+  } catch {
+    // Node accepted it for TLS; a certificate our parser cannot read is not worth failing the start over.
+  }
+  if (!named) log(`kpki: warning: the serving certificate does not name ${host}; clients connecting to it will fail TLS verification`);
+}
+
+async function openBackend(o: ServeOptions, clock: Clock): Promise<StorageBackend> {
+  if (o.storage === "memory") return createMemoryBackend({ clock });
+  if (o.storage !== "etcd") return openSqliteBackend(join(o.dataDir, "kpki.db"));
+  const e = o.etcd;
+  if (e === undefined || e.servers.length === 0) throw new Error("--storage etcd needs --etcd-servers https://HOST:2379[,…]");
+  const pem = (file: string | undefined, dflt: string, what: string): Promise<string> => readText(file ?? join(o.dataDir, "pki", dflt), what);
+  return openEtcdBackend({
+    endpoints: e.servers,
+    caPem: await pem(e.caFile, "etcd/ca.crt", "etcd CA file"),
+    certPem: await pem(e.certFile, "apiserver-etcd-client.crt", "etcd client certificate"),
+    keyPem: await pem(e.keyFile, "apiserver-etcd-client.key", "etcd client key"),
+    ...(e.prefix !== undefined ? { prefix: e.prefix } : {}),
+  });
+}
+
 /** Bootstrap objects (kube-apiserver's post-start hooks), then an RBAC index that follows storage and
  *  the authorizer chain on it: system:masters first (reference §2.2), then RBAC, decisions cached. */
 async function prepareState(
@@ -136,7 +173,8 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
   const intendedUrl = urlFor(port === 0 ? 6443 : port);
   const pki = await loadServingPki(o.dataDir, o, intendedUrl);
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 }); // an external PKI leaves only state here
-  const backend = o.storage === "memory" ? createMemoryBackend({ clock }) : openSqliteBackend(join(o.dataDir, "kpki.db"));
+
+  const backend = await openBackend(o, clock);
   const stop = new AbortController();
   setMaxListeners(0, stop.signal); // informers, controllers and their watches all hang off it
   try {
@@ -157,6 +195,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       port,
       onInternalError: (err) => log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
     });
+    warnUnlessNamed(pki.tlsCertPem, clientHost, log);
     // Controllers start once serving succeeded, so a failed start leaves nothing writing behind.
     const controllersDone =
       o.controllers !== false && pki.clusterCa !== undefined

@@ -83,13 +83,72 @@ function sendJson(res: ServerResponse, status: number, value: unknown, warnings:
   res.end(body);
 }
 
+/** One resource request, resolved: the handler, the namespace it acts in, the request context. */
+interface Call {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly ri: RequestInfo;
+  readonly query: URLSearchParams;
+  readonly handler: ResourceHandler;
+  readonly ns: string;
+  readonly sub: string | undefined;
+  readonly ctx: RequestContext;
+  readonly env: RestEnv;
+}
+
+async function serveRead(c: Call): Promise<void> {
+  const info = c.handler.info;
+  const table = wantsTable(c.req.headers.accept) && c.sub === undefined;
+  if (c.ri.verb === "watch") {
+    return serveWatch(c.res, c.handler, { ctx: c.ctx, namespace: c.ns, params: listParams(c.query) }, { ...c.env.watch, table });
+  }
+  if (c.ri.verb === "get") {
+    const obj = await c.handler.get(c.ctx, c.ns, c.ri.name, c.sub);
+    return sendJson(c.res, 200, table ? toTable(info, [obj], c.ctx.now, { resourceVersion: obj.metadata.resourceVersion }) : obj, c.ctx.warnings);
+  }
+  const list = await c.handler.list(c.ctx, c.ns, listParams(c.query));
+  const m = list.metadata;
+  const out = table ? toTable(info, list.items, c.ctx.now, { resourceVersion: m.resourceVersion, continue: m.continue, remainingItemCount: m.remainingItemCount }) : list;
+  return sendJson(c.res, 200, out, c.ctx.warnings);
+}
+
+async function serveWrite(c: Call): Promise<void> {
+  const { req, ri, handler, ns, sub, ctx } = c;
+  const info = handler.info;
+  const body = await readBody(req, c.env.maxBodyBytes);
+  const type = req.headers["content-type"];
+  switch (ri.verb) {
+    case "create": {
+      // POST to a named URL is only meaningful for subresources (kube: 405 on …/configmaps/x).
+      if (ri.name !== "" && sub === undefined) throw new ApiError("MethodNotAllowed", `create is not supported on a named ${info.resource} URL; POST to the collection`);
+      const obj = checkAgainstUrl(decodeObject(type, body), ri, info, false);
+      if (sub !== undefined) (obj.metadata as { name?: string }).name ??= ri.name;
+      return sendJson(c.res, 201, await handler.create(ctx, ns, obj, sub), ctx.warnings);
+    }
+    case "update":
+      return sendJson(c.res, 200, await handler.update(ctx, ns, ri.name, checkAgainstUrl(decodeObject(type, body), ri, info, true), sub), ctx.warnings);
+    case "patch": {
+      const p = decodePatch(type, body);
+      return sendJson(c.res, 200, await handler.patch(ctx, ns, ri.name, p.type, p.patch, { force: c.query.get("force") === "true" }, sub), ctx.warnings);
+    }
+    case "delete": {
+      const preconditions = decodeOptional(type, body)?.["preconditions"] as { uid?: string; resourceVersion?: string } | undefined;
+      return sendJson(c.res, 200, await handler.delete(ctx, ns, ri.name, preconditions ? { preconditions } : {}), ctx.warnings);
+    }
+    case "deletecollection":
+      return sendJson(c.res, 200, await handler.deleteCollection(ctx, ns, listParams(c.query)), ctx.warnings);
+    default:
+      throw new ApiError("MethodNotAllowed", `${ri.verb || req.method || ""} is not supported on resources of kind "${info.resource}"`);
+  }
+}
+
 export async function serveResource(
   req: IncomingMessage,
   res: ServerResponse,
   call: { ri: RequestInfo; query: URLSearchParams; user: UserInfo; handler: ResourceHandler | undefined },
   env: RestEnv,
 ): Promise<void> {
-  const { ri, query, handler } = call;
+  const { ri, handler } = call;
   if (handler === undefined) throw NOT_FOUND;
   const info = handler.info;
   // Cluster-scoped kinds have no namespaced URLs (…/namespaces/x/clusterroles → 404); for the
@@ -97,49 +156,6 @@ export async function serveResource(
   if (!info.namespaced && ri.namespace !== "" && ri.resource !== "namespaces") throw NOT_FOUND;
   const ns = info.namespaced ? ri.namespace : "";
   if (info.namespaced && ri.name !== "" && ns === "") throw NOT_FOUND;
-  const ctx = requestContext(call.user, query, env);
-  const sub = ri.subresource === "" ? undefined : ri.subresource;
-  const table = wantsTable(req.headers.accept) && sub === undefined;
-  const body = (): Promise<Uint8Array> => readBody(req, env.maxBodyBytes);
-  switch (ri.verb) {
-    case "get": {
-      const obj = await handler.get(ctx, ns, ri.name, sub);
-      const out = table ? toTable(info, [obj], ctx.now, { resourceVersion: obj.metadata.resourceVersion }) : obj;
-      return sendJson(res, 200, out, ctx.warnings);
-    }
-    case "list": {
-      const list = await handler.list(ctx, ns, listParams(query));
-      const m = list.metadata;
-      const out = table ? toTable(info, list.items, ctx.now, { resourceVersion: m.resourceVersion, continue: m.continue, remainingItemCount: m.remainingItemCount }) : list;
-      return sendJson(res, 200, out, ctx.warnings);
-    }
-    case "watch":
-      return serveWatch(res, handler, { ctx, namespace: ns, params: listParams(query) }, { ...env.watch, table });
-    case "create": {
-      // POST to a named URL is only meaningful for subresources (kube: 405 on …/configmaps/x).
-      if (ri.name !== "" && sub === undefined) throw new ApiError("MethodNotAllowed", `create is not supported on a named ${info.resource} URL; POST to the collection`);
-      const obj = checkAgainstUrl(decodeObject(req.headers["content-type"], await body()), ri, info, false);
-      if (sub !== undefined) (obj.metadata as { name?: string }).name ??= ri.name;
-      return sendJson(res, 201, await handler.create(ctx, ns, obj, sub), ctx.warnings);
-    }
-    case "update": {
-      const obj = checkAgainstUrl(decodeObject(req.headers["content-type"], await body()), ri, info, true);
-      return sendJson(res, 200, await handler.update(ctx, ns, ri.name, obj, sub), ctx.warnings);
-    }
-    case "patch": {
-      const { type, patch } = decodePatch(req.headers["content-type"], await body());
-      const force = query.get("force") === "true";
-      return sendJson(res, 200, await handler.patch(ctx, ns, ri.name, type, patch, { force }, sub), ctx.warnings);
-    }
-    case "delete": {
-      const opts = decodeOptional(req.headers["content-type"], await body());
-      const preconditions = opts?.["preconditions"] as { uid?: string; resourceVersion?: string } | undefined;
-      return sendJson(res, 200, await handler.delete(ctx, ns, ri.name, preconditions ? { preconditions } : {}), ctx.warnings);
-    }
-    case "deletecollection":
-      await body();
-      return sendJson(res, 200, await handler.deleteCollection(ctx, ns, listParams(query)), ctx.warnings);
-    default:
-      throw new ApiError("MethodNotAllowed", `${ri.verb || req.method || ""} is not supported on resources of kind "${info.resource}"`);
-  }
+  const c: Call = { req, res, ri, query: call.query, handler, ns, sub: ri.subresource === "" ? undefined : ri.subresource, ctx: requestContext(call.user, call.query, env), env };
+  return ri.verb === "get" || ri.verb === "list" || ri.verb === "watch" ? serveRead(c) : serveWrite(c);
 }

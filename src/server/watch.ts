@@ -49,10 +49,11 @@ export async function serveWatch(
   opts.serverSignal.addEventListener("abort", stop, { once: true });
   res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private" });
   res.flushHeaders();
+  const aborted = new Promise<undefined>((r) => abort.signal.addEventListener("abort", () => r(undefined), { once: true }));
   let first = true;
   try {
     for (;;) {
-      const step = await Promise.race([next, new Promise<undefined>((r) => abort.signal.addEventListener("abort", () => r(undefined), { once: true }))]);
+      const step = await Promise.race([next, aborted]);
       if (step === undefined || abort.signal.aborted) break;
       if ("err" in step) throw step.err;
       if (step.ok.done) break;
