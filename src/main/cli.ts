@@ -12,6 +12,7 @@ import type { CommandEntry } from "../cli/index.ts";
 // Each module exports `command: Command` (cli/io.ts).
 export const MAIN_COMMANDS: readonly CommandEntry[] = [
   { name: "serve", summary: "run a kubectl-compatible API server (mTLS, RBAC, CSR API) over a data dir", load: () => import("./serve.ts") },
+  { name: "certs ledger", summary: "list every certificate the CSR signers issued (requester, approver, validity)", load: () => import("./ledger.ts") },
 ];
 // ────────────────────────────────────────────────────────────────────────────────────────────────
 

@@ -1,6 +1,8 @@
 // kpki serve: a kubectl-compatible API server over the data dir's PKI (provisioned on first start,
 // exactly as `kpki init --dir DIR`). Runs until SIGTERM/SIGINT, then drains and exits 0.
-import { CliError, defineCommand, type Io } from "../cli/index.ts";
+import { CliError, defineCommand, type Io, type OptionSpec } from "../cli/index.ts";
+import { parseDuration } from "../base/index.ts";
+import { SIGNER_FLAGS, type CsrSigningFlags, type SignerFlag } from "./signing-cas.ts";
 import { startServer, type ServeOptions } from "./start-server.ts";
 
 type Values = Readonly<Record<string, string | boolean | string[] | undefined>>;
@@ -20,6 +22,43 @@ function parseBool(text: string | undefined, name: string, dflt: boolean): boole
   throw new CliError("usage", `serve: --${name} must be true or false, not "${text}"`);
 }
 
+/** kube-controller-manager's CSR signing flags (files are read and checked by startServer). */
+function csrSigningFlags(v: Values): CsrSigningFlags | undefined {
+  const perSigner: Partial<Record<SignerFlag, { certFile?: string; keyFile?: string }>> = {};
+  for (const f of Object.keys(SIGNER_FLAGS) as SignerFlag[]) {
+    const certFile = s(v, `cluster-signing-${f}-cert-file`);
+    const keyFile = s(v, `cluster-signing-${f}-key-file`);
+    if (certFile !== undefined || keyFile !== undefined) perSigner[f] = { certFile, keyFile };
+  }
+  const d = s(v, "cluster-signing-duration");
+  let durationMs: number | undefined;
+  try {
+    durationMs = d === undefined ? undefined : parseDuration(d);
+  } catch {
+    throw new CliError("usage", `serve: --cluster-signing-duration must be a duration like 8760h, not "${d}"`);
+  }
+  const flags: CsrSigningFlags = {
+    certFile: s(v, "cluster-signing-cert-file"),
+    keyFile: s(v, "cluster-signing-key-file"),
+    perSigner,
+    durationMs,
+    approvalPolicyFile: s(v, "csr-approval-policy-file"),
+  };
+  const any = Object.keys(perSigner).length > 0 || [flags.certFile, flags.keyFile, durationMs, flags.approvalPolicyFile].some((x) => x !== undefined);
+  return any ? flags : undefined;
+}
+
+const SIGNING_OPTIONS: readonly OptionSpec[] = [
+  { name: "cluster-signing-cert-file", type: "string", arg: "FILE", help: "CA (+ chain) PEM the CSR signers use (default: the cluster CA)" },
+  { name: "cluster-signing-key-file", type: "string", arg: "FILE", help: "key of --cluster-signing-cert-file" },
+  ...(Object.entries(SIGNER_FLAGS) as [SignerFlag, string][]).flatMap(([f, name]) => [
+    { name: `cluster-signing-${f}-cert-file`, type: "string", arg: "FILE", help: `CA (+ chain) PEM for ${name}` } as const,
+    { name: `cluster-signing-${f}-key-file`, type: "string", arg: "FILE", help: `key for ${name}` } as const,
+  ]),
+  { name: "cluster-signing-duration", type: "string", arg: "DURATION", help: "longest certificate the CSR signers issue (default 8760h)" },
+  { name: "csr-approval-policy-file", type: "string", arg: "FILE", help: "YAML approval policies for the csrapproving controller" },
+];
+
 export function serveOptions(v: Values): ServeOptions {
   const dataDir = s(v, "data-dir");
   if (dataDir === undefined || dataDir === "") throw new CliError("usage", "serve: --data-dir is required");
@@ -34,6 +73,7 @@ export function serveOptions(v: Values): ServeOptions {
   if (tls.some((x) => x !== undefined) && tls.some((x) => x === undefined)) {
     throw new CliError("usage", "serve: --client-ca-file, --tls-cert-file and --tls-private-key-file go together");
   }
+  const csrSigning = csrSigningFlags(v);
   return {
     dataDir,
     host,
@@ -44,6 +84,7 @@ export function serveOptions(v: Values): ServeOptions {
     clientCaFile: tls[0],
     tlsCertFile: tls[1],
     tlsKeyFile: tls[2],
+    ...(csrSigning !== undefined ? { csrSigning } : {}),
     ...(storage === "etcd"
       ? { etcd: { servers, caFile: s(v, "etcd-cafile"), certFile: s(v, "etcd-certfile"), keyFile: s(v, "etcd-keyfile"), prefix: s(v, "etcd-prefix") } }
       : {}),
@@ -68,6 +109,7 @@ export const command = defineCommand(
     summary: "Run a Kubernetes API server (mTLS, RBAC, CSR API) that kubectl talks to.",
     synopsis: [
       "serve --data-dir DIR [--listen 127.0.0.1:6443] [--storage sqlite|memory] [--anonymous-auth=true|false] [--token-auth-file F] [--client-ca-file F --tls-cert-file F --tls-private-key-file F]",
+      "serve --data-dir DIR [--cluster-signing-cert-file F --cluster-signing-key-file F | --cluster-signing-kube-apiserver-client-cert-file F …] [--cluster-signing-duration 8760h] [--csr-approval-policy-file F]",
       "serve --data-dir DIR --storage etcd --etcd-servers https://HOST:2379[,…] [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--etcd-prefix P]",
     ],
     options: [
@@ -84,6 +126,7 @@ export const command = defineCommand(
       { name: "client-ca-file", type: "string", arg: "FILE", help: "CA bundle for client certificates (an existing PKI)" },
       { name: "tls-cert-file", type: "string", arg: "FILE", help: "serving certificate (chain) PEM" },
       { name: "tls-private-key-file", type: "string", arg: "FILE", help: "serving key PEM" },
+      ...SIGNING_OPTIONS,
     ],
     notes: ["SIGTERM or Ctrl-C stops accepting, ends watches, finishes in-flight requests and exits 0."],
   },

@@ -5,9 +5,8 @@ import { setMaxListeners } from "node:events";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { systemClock, systemRandom, type Clock, type RandomSource } from "../base/index.ts";
-import { matchesHost, parseCertificateDer, parseCertificatePem, parsePrivateKeyPem, type Certificate } from "../pki/index.ts";
-import { createLocalSigner, localKeySigner } from "../ca/index.ts";
-import { builtInSigners, startControllers } from "../controllers/index.ts";
+import { matchesHost, parseCertificateDer, parseCertificatePem, type Certificate } from "../pki/index.ts";
+import { startControllers } from "../controllers/index.ts";
 import {
   RbacIndex, alwaysAllow, anonymousAuthenticator, bootstrapPolicy, failOnError, privilegedGroupAuthorizer, tokenAuthenticator, unionAuthenticator,
   unionAuthorizer, withAuthenticatedGroup, x509Authenticator, type Authenticator, type Authorizer,
@@ -19,6 +18,8 @@ import { startApiServer } from "../server/index.ts";
 import { loadServingPki, pointKubeconfigsAt, readText, type PkiFiles } from "./provision.ts";
 import { cachedAuthorizer } from "./authz-cache.ts";
 import { feedRbacIndex, type RbacStores } from "./rbac-feed.ts";
+import { loadSigning, type CsrSigningFlags, type SigningSetup } from "./signing-cas.ts";
+import { LEDGER_PATH, ledgerHandler } from "./ledger.ts";
 
 export interface ServeOptions extends PkiFiles {
   readonly dataDir: string;
@@ -38,6 +39,8 @@ export interface ServeOptions extends PkiFiles {
   readonly bookmarkIntervalMs?: number;
   /** Run the CSR signing/approving/cleaning and root-CA publishing controllers (default true when the CA key is here). */
   readonly controllers?: boolean;
+  /** kube-controller-manager's --cluster-signing-* and --csr-approval-policy-file (signing-cas.ts). */
+  readonly csrSigning?: CsrSigningFlags;
   readonly log?: (line: string) => void;
 }
 
@@ -96,10 +99,8 @@ interface ControllerWiring {
   readonly log: (line: string) => void;
 }
 
-/** kube-controller-manager's certificate controllers, every built-in signer on the cluster CA. */
-function runControllers(ca: { certPem: string; keyPem: string }, w: ControllerWiring, signal: AbortSignal): Promise<void> {
-  const caCertificate = parseCertificatePem(ca.certPem);
-  const signer = createLocalSigner({ signerName: "kubernetes", caCertificate, key: localKeySigner(parsePrivateKeyPem(ca.keyPem)), clock: w.clock, random: w.random });
+/** kube-controller-manager's certificate controllers, the built-in signers on the --cluster-signing-* CAs. */
+function runControllers(signing: SigningSetup & { rootCaPem: string }, w: ControllerWiring, signal: AbortSignal): Promise<void> {
   const stores = {
     csrs: w.storeFor(resource("certificates.k8s.io", "certificatesigningrequests")) as Store<CertificateSigningRequest>,
     namespaces: w.storeFor(resource("", "namespaces")),
@@ -108,7 +109,9 @@ function runControllers(ca: { certPem: string; keyPem: string }, w: ControllerWi
   };
   const logger = { info: () => undefined, warn: (m: string) => w.log(`controllers: ${m}`), error: (m: string) => w.log(`controllers: ${m}`) };
   return startControllers(
-    { stores, clock: w.clock, random: w.random, signing: { signers: builtInSigners(signer) }, rootCaPem: () => ca.certPem, authorizer: w.authorizer, logger },
+    {
+      stores, clock: w.clock, random: w.random, signing, policies: signing.policies, rootCaPem: () => signing.rootCaPem, authorizer: w.authorizer, logger,
+    },
     signal,
   ).catch((err: unknown) => w.log(`controllers stopped: ${err instanceof Error ? err.message : String(err)}`));
 }
@@ -173,6 +176,8 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
   const intendedUrl = urlFor(port === 0 ? 6443 : port);
   const pki = await loadServingPki(o.dataDir, o, intendedUrl);
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 }); // an external PKI leaves only state here
+  // Before storage opens: a bad --cluster-signing-* file stops the start with one line naming it.
+  const signing = { ...(await loadSigning(o.csrSigning ?? {}, pki.clusterCa, { clock, random })), rootCaPem: pki.clusterCa?.certPem ?? pki.clientCaPem };
 
   const backend = await openBackend(o, clock);
   const stop = new AbortController();
@@ -194,12 +199,13 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       host,
       port,
       onInternalError: (err) => log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+      extraPaths: new Map([[LEDGER_PATH, ledgerHandler(backend)]]),
     });
     warnUnlessNamed(pki.tlsCertPem, clientHost, log);
     // Controllers start once serving succeeded, so a failed start leaves nothing writing behind.
     const controllersDone =
-      o.controllers !== false && pki.clusterCa !== undefined
-        ? runControllers(pki.clusterCa, { storeFor, backend, authorizer, clock, random, log }, stop.signal)
+      o.controllers !== false && signing.signers.size > 0
+        ? runControllers(signing, { storeFor, backend, authorizer, clock, random, log }, stop.signal)
         : Promise.resolve();
     const explicit = o.clientCaFile !== undefined || o.tlsCertFile !== undefined;
     if (!explicit) await pointKubeconfigsAt(o.dataDir, urlFor(server.port));

@@ -24,7 +24,11 @@ export interface HandlerOptions extends RestEnv {
   /** How long a connection's certificate authentication is reused (ms); 0 disables the cache. */
   readonly authCacheMs: number;
   readonly onInternalError?: (err: unknown, req: IncomingMessage) => void;
+  readonly extraPaths?: ReadonlyMap<string, ExtraPathHandler>;
 }
+
+/** A GET-only non-resource path served from main/ (it has already passed authn and authz). */
+export type ExtraPathHandler = (query: URLSearchParams) => Promise<{ readonly contentType: string; readonly body: string }>;
 
 const VERSION_BODY = JSON.stringify(VERSION_INFO);
 const NO_QUERY = new URLSearchParams(); // shared by query-less requests; never mutated
@@ -140,6 +144,11 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, o
   if (decision.verdict !== "allow") {
     const why = forbiddenMessage(attrs, decision.reason);
     throw ri.isResourceRequest ? forbidden(ri.apiGroup, ri.resource, ri.name, why) : forbidden("", "", "", why);
+  }
+  const extra = ri.isResourceRequest ? undefined : opts.extraPaths?.get(path);
+  if (extra !== undefined && (req.method === "GET" || req.method === "HEAD")) {
+    const out = await extra(query);
+    return send(res, 200, out.contentType, out.body);
   }
   if (!ri.isResourceRequest) return serveNonResource(req, res, path, opts);
   const handler = opts.registry.handler(ri.apiGroup, ri.apiVersion, ri.resource);

@@ -9,7 +9,7 @@ import type { Authenticator, Authorizer } from "../auth/index.ts";
 import type { Registry } from "../registry/index.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./body.ts";
 import { buildDiscovery } from "./discovery.ts";
-import { createRequestListener, type HandlerOptions } from "./handler.ts";
+import { createRequestListener, type ExtraPathHandler, type HandlerOptions } from "./handler.ts";
 import type { ParseCertificate } from "./peer.ts";
 
 export type ServerErrorCode = "listen" | "tls";
@@ -32,6 +32,8 @@ export interface ApiServerOptions {
   /** How long close() waits for in-flight requests before cutting connections. */
   readonly drainTimeoutMs?: number;
   readonly onInternalError?: (err: unknown) => void;
+  /** Extra read-only non-resource paths (e.g. kpki's /kpki/ledger), authorized like /healthz. */
+  readonly extraPaths?: ReadonlyMap<string, ExtraPathHandler>;
 }
 
 export interface RunningApiServer {
@@ -106,6 +108,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       serverSignal: stopping.signal,
     },
     onInternalError: opts.onInternalError,
+    extraPaths: opts.extraPaths,
   };
   route.listener = createRequestListener(handlerOptions);
   ready = true;

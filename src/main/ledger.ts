@@ -1,0 +1,119 @@
+// kpki certs ledger: every certificate the CSR signers issued (serial, SHA-256, subject, SANs, signer,
+// requester, approver and reason, validity), kept in storage under /kpki/ledger/ so it outlives the
+// CSR objects the cleaner deletes after an hour. A running `kpki serve` holds DIR/kpki.db exclusively,
+// so the server also exposes the ledger read-only at the non-resource path /kpki/ledger (RBAC:
+// nonResourceURLs, which cluster-admin's "*" covers); the command asks the server first and reads the
+// data dir directly only when no server answers.
+import { access } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { CliError, defineCommand, type ApiTarget, type Io } from "../cli/index.ts";
+import { currentIdentity, parseKubeconfig } from "../config/index.ts";
+import { formatLedger, listLedger, type LedgerRecord } from "../controllers/index.ts";
+import type { ExtraPathHandler } from "../server/index.ts";
+import { openSqliteBackend, type StorageBackend } from "../storage/index.ts";
+
+export const LEDGER_PATH = "/kpki/ledger";
+
+export interface LedgerList {
+  readonly apiVersion: "kpki.io/v1";
+  readonly kind: "LedgerList";
+  readonly items: readonly LedgerRecord[];
+}
+
+/** The server side: GET /kpki/ledger → LedgerList JSON (authn + RBAC already passed). */
+export function ledgerHandler(backend: StorageBackend): ExtraPathHandler {
+  return async () => {
+    const list: LedgerList = { apiVersion: "kpki.io/v1", kind: "LedgerList", items: await listLedger(backend) };
+    return { contentType: "application/json", body: JSON.stringify(list) };
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
+
+async function targetFrom(io: Io, path: string): Promise<ApiTarget> {
+  const { cluster, user } = currentIdentity(await parseKubeconfig(await io.readText(path), path), path);
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
+  const read = (f: string): Promise<string> => io.readText(f.startsWith("/") ? f : `${dir}/${f}`);
+  return {
+    server: cluster.server,
+    ...(cluster.caPem ? { caPem: cluster.caPem } : cluster.caFile ? { caPem: await read(cluster.caFile) } : {}),
+    ...(user.certPem ? { certPem: user.certPem } : user.certFile ? { certPem: await read(user.certFile) } : {}),
+    ...(user.keyPem ? { keyPem: user.keyPem } : user.keyFile ? { keyPem: await read(user.keyFile) } : {}),
+    ...(user.token ? { token: user.token } : {}),
+    ...(cluster.insecure ? { insecure: true } : {}),
+  };
+}
+
+async function fromApi(io: Io, kubeconfig: string): Promise<LedgerRecord[]> {
+  const target = await targetFrom(io, kubeconfig);
+  const r = await io.request(target, "GET", LEDGER_PATH);
+  if (r.status !== 200) {
+    const msg = typeof r.body === "object" && r.body !== null && typeof (r.body as { message?: unknown }).message === "string" ? (r.body as { message: string }).message : r.text.slice(0, 200);
+    throw new CliError("failed", `GET ${target.server}${LEDGER_PATH}: ${r.status} ${msg}`);
+  }
+  return [...(r.body as LedgerList).items];
+}
+
+async function fromDataDir(dir: string): Promise<LedgerRecord[]> {
+  const db = join(dir, "kpki.db");
+  if (!(await exists(db))) throw new CliError("input", `no ledger in ${dir}: ${db} does not exist (a server with --storage memory keeps none on disk)`);
+  let backend: StorageBackend;
+  try {
+    backend = openSqliteBackend(db);
+  } catch (err) {
+    throw new CliError("failed", `cannot read the ledger in ${dir}: ${(err as Error).message}; with the server running, use --kubeconfig ${join(dir, "admin.conf")}`);
+  }
+  try {
+    return await listLedger(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+/** Where to read: --kubeconfig → that server; --data-dir → its server via DIR/admin.conf when it
+ *  answers, else DIR/kpki.db; neither → $KUBECONFIG or ~/.kube/config (kubectl's default). */
+export async function readLedger(io: Io, o: { dataDir?: string; kubeconfig?: string }): Promise<LedgerRecord[]> {
+  if (o.kubeconfig !== undefined) return fromApi(io, o.kubeconfig);
+  if (o.dataDir === undefined) {
+    const kc = (io.env["KUBECONFIG"] ?? "").split(":").find((x) => x !== "") ?? join(homedir(), ".kube", "config");
+    return fromApi(io, kc);
+  }
+  const admin = join(o.dataDir, "admin.conf");
+  if (await exists(admin)) {
+    try {
+      return await fromApi(io, admin);
+    } catch (err) {
+      if (!(err instanceof CliError && err.code === "network")) throw err;
+    }
+  }
+  return fromDataDir(o.dataDir);
+}
+
+export const command = defineCommand(
+  {
+    name: "certs ledger",
+    summary: "List every certificate the CSR signers issued, with requester and approver.",
+    synopsis: ["certs ledger [--data-dir DIR | --kubeconfig FILE] [-o json]"],
+    options: [
+      { name: "data-dir", type: "string", arg: "DIR", help: "kpki serve's data dir: its server if running (DIR/admin.conf), else DIR/kpki.db" },
+      { name: "kubeconfig", type: "string", arg: "FILE", help: `read from the server (GET ${LEDGER_PATH}); default $KUBECONFIG or ~/.kube/config` },
+      { name: "output", short: "o", type: "string", arg: "json|text", help: "output format (default text)" },
+    ],
+    notes: [`Needs GET on the non-resource URL ${LEDGER_PATH} (cluster-admin has it).`],
+  },
+  async (p, io) => {
+    if (p.positionals.length > 0) throw new CliError("usage", `certs ledger: unexpected argument "${p.positionals[0]}"`);
+    const str = (k: string): string | undefined => (typeof p.values[k] === "string" ? (p.values[k] as string) : undefined);
+    const out = str("output") ?? "text";
+    if (out !== "text" && out !== "json") throw new CliError("usage", `certs ledger: -o must be json or text, not "${out}"`);
+    const dataDir = str("data-dir");
+    const kubeconfig = str("kubeconfig");
+    if (dataDir !== undefined && kubeconfig !== undefined) throw new CliError("usage", "certs ledger: give --data-dir or --kubeconfig, not both");
+    const records = await readLedger(io, { ...(dataDir !== undefined ? { dataDir } : {}), ...(kubeconfig !== undefined ? { kubeconfig } : {}) });
+    io.stdout(out === "json" ? `${JSON.stringify({ apiVersion: "kpki.io/v1", kind: "LedgerList", items: records }, null, 2)}\n` : formatLedger(records));
+    return 0;
+  },
+);
