@@ -29,7 +29,7 @@ if (files.length === 0) {
 // The end-to-end tests start servers on free loopback ports, so two files may run at once.
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=600000", ...files],
+  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=240000", ...files],
   { stdio: "inherit", env: { ...process.env, KPKI_TEST: "1" } },
 );
 process.exit(result.status ?? 1);
