@@ -3,7 +3,7 @@
 // certificate, and expirationSeconds < 600 is a 422 Invalid with Kubernetes' message.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -93,17 +93,22 @@ describe("CSR bad input (issue 4 §8)", { skip: (!tools || kubectlBinary() === u
     await writeFile(join(work, "admin.crt"), user.certPem ?? "");
     await writeFile(join(work, "admin.key"), user.keyPem ?? "");
     const pem = encodeCsrPem(createCsr({ subject: makeDn([{ type: "CN", value: "short" }]), key: generateKeyPair({ kind: "ecdsa", curve: "P-256" }) }));
-    const post = (name: string, expirationSeconds: number) => {
+    // Asynchronous: the server runs in this process, a spawnSync would block it.
+    const post = async (name: string, expirationSeconds: number) => {
       const body = JSON.stringify({ apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", metadata: { name }, spec: { request: toBase64(utf8(pem)), signerName: "kubernetes.io/kube-apiserver-client", usages: ["client auth"], expirationSeconds } });
-      const r = spawnSync("curl", ["-sS", "--cacert", "ca.crt", "--cert", "admin.crt", "--key", "admin.key", "-H", "Content-Type: application/json", "-X", "POST", "--data-binary", "@-", "-w", "\n%{http_code}", `${server.url}/apis/certificates.k8s.io/v1/certificatesigningrequests`], { cwd: work, input: body, encoding: "utf8" });
-      const lines = r.stdout.trimEnd().split("\n");
+      const child = spawn("curl", ["-sS", "-m", "20", "--cacert", "ca.crt", "--cert", "admin.crt", "--key", "admin.key", "-H", "Content-Type: application/json", "-X", "POST", "--data-binary", "@-", "-w", "\n%{http_code}", `${server.url}/apis/certificates.k8s.io/v1/certificatesigningrequests`], { cwd: work });
+      let stdout = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stdin.end(body);
+      await new Promise((r) => child.on("close", r));
+      const lines = stdout.trimEnd().split("\n");
       return { code: lines.pop(), body: JSON.parse(lines.join("\n")) as { reason?: string; message?: string; code?: number } };
     };
-    const bad = post("short-599", 599);
+    const bad = await post("short-599", 599);
     assert.equal(bad.code, "422");
     assert.equal(bad.body.reason, "Invalid");
     assert.equal(bad.body.code, 422);
     assert.equal(bad.body.message, 'CertificateSigningRequest.certificates.k8s.io "short-599" is invalid: spec.expirationSeconds: Invalid value: 599: may not specify a duration less than 600 seconds (10 minutes)');
-    assert.equal(post("short-600", 600).code, "201");
+    assert.equal((await post("short-600", 600)).code, "201");
   });
 });

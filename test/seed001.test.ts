@@ -122,9 +122,9 @@ for (const version of VERSIONS) {
       assert.match(subject, /CN\s*=\s*minjun, O\s*=\s*dev-team|O\s*=\s*dev-team, CN\s*=\s*minjun/);
       await ok("openssl verify -CAfile <(kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 --decode) minjun.crt");
       await ok("kubectl config set-credentials minjun --client-key=minjun.key --client-certificate=minjun.crt --embed-certs=true");
-      // The seed's `$(kubectl config current-context | cut -d/ -f2)` assumes "user/cluster" context names;
-      // kubeadm (and kpki) name contexts "<user>@<cluster>", so the cluster is read from the config.
-      await ok("kubectl config set-context minjun-context --cluster=$(kubectl config view --minify -o jsonpath='{.clusters[0].name}') --user=minjun");
+      // Verbatim: `cut -d/ -f2` of "kubernetes-admin@kubernetes" is the whole context name, which kpki's
+      // admin.conf also defines as a cluster (cluster/kubeconfig-alias.ts).
+      await ok("kubectl config set-context minjun-context --cluster=$(kubectl config current-context | cut -d/ -f2) --user=minjun");
       assert.match(await ok("kubectl config get-contexts"), /minjun-context/);
       await writeFile(join(work, "pod-reader-role.yaml"), POD_READER_YAML);
       await ok("kubectl apply -f pod-reader-role.yaml");

@@ -207,13 +207,28 @@ const SIGNATURE_ERRORS = {
   ed25519: "x509: Ed25519 verification failure",
 } as const;
 
+const verified = new WeakMap<Csr, boolean>();
+
+/** verifyCsrSignature, remembered per parsed Csr (frozen, so its DER cannot change under the result).
+ *  The create validation and the signer's proof-of-possession check see the same cached Csr object,
+ *  so the public-key import + verify — the dearest part of issuance after the CA's own signature — runs
+ *  once per request; pass it as the signer's `verifyCsr`. */
+export function verifyCsrOnce(csr: Csr): boolean {
+  let ok = verified.get(csr);
+  if (ok === undefined) {
+    ok = verifyCsrSignature(csr);
+    verified.set(csr, ok);
+  }
+  return ok;
+}
+
 /** validateCSR: parse the first PEM block and check the proof of possession. */
 function requestError(obj: CertificateSigningRequest): string | undefined {
   const p = parsedRequest(obj);
   if (p.csr === undefined) return p.error;
   if (p.signatureError === undefined) {
     // Go's CheckSignature error texts per key type (crypto/x509).
-    p.signatureError = verifyCsrSignature(p.csr) ? null : SIGNATURE_ERRORS[p.csr.keyAlgorithm.kind];
+    p.signatureError = verifyCsrOnce(p.csr) ? null : SIGNATURE_ERRORS[p.csr.keyAlgorithm.kind];
   }
   return p.signatureError ?? undefined;
 }

@@ -33,6 +33,8 @@ const CREATE_ONLY = ["create"] as const;
 
 interface Row {
   group: string;
+  /** Default "v1". */
+  version?: string;
   resource: string;
   kind: string;
   namespaced: boolean;
@@ -49,7 +51,7 @@ function row(r: Row): ResourceInfo {
   const printer = r.printer ?? p.defaultPrinter;
   return {
     group: r.group,
-    version: "v1",
+    version: r.version ?? "v1",
     resource: r.resource,
     singular: r.kind.toLowerCase(),
     kind: r.kind,
@@ -114,6 +116,10 @@ export const RESOURCES: readonly ResourceInfo[] = [
   row({ group: AUTHZ, resource: "subjectaccessreviews", kind: "SubjectAccessReview", namespaced: false, verbs: CREATE_ONLY, virtual: true }),
   row({ group: AUTHZ, resource: "localsubjectaccessreviews", kind: "LocalSubjectAccessReview", namespaced: true, verbs: CREATE_ONLY, virtual: true }),
   row({ group: "authentication.k8s.io", resource: "selfsubjectreviews", kind: "SelfSubjectReview", namespaced: false, verbs: CREATE_ONLY, virtual: true }),
+  // kubectl 1.27's `auth whoami` asks v1beta1 (falling back to v1alpha1); kube 1.27–1.29 served both.
+  // Rows of a group's older versions come after its preferred one (discovery lists them in this order).
+  row({ group: "authentication.k8s.io", version: "v1beta1", resource: "selfsubjectreviews", kind: "SelfSubjectReview", namespaced: false, verbs: CREATE_ONLY, virtual: true }),
+  row({ group: "authentication.k8s.io", version: "v1alpha1", resource: "selfsubjectreviews", kind: "SelfSubjectReview", namespaced: false, verbs: CREATE_ONLY, virtual: true }),
   row({ group: "certificates.k8s.io", resource: "certificatesigningrequests", kind: "CertificateSigningRequest", namespaced: false, short: ["csr"], sub: ["approval", "status"], printer: p.csrPrinter, fields: ["spec.signerName"] }),
   row({ group: "coordination.k8s.io", resource: "leases", kind: "Lease", namespaced: true, printer: p.leasePrinter }),
 ];

@@ -1,7 +1,7 @@
 // Creating CAs: self-signed roots and intermediates signed by a parent Signer.
 import { MINUTE } from "../base/index.ts";
 import type { Clock, RandomSource } from "../base/index.ts";
-import { createCsr, encodeDn, keyIdentifier, randomSerial, spkiOf } from "../pki/index.ts";
+import { createCsr, encodeDn, keyIdentifier, keyPairSpki, randomSerial } from "../pki/index.ts";
 import type { Certificate, DistinguishedName, KeyPair, KeyUsageBit, SubjectAltNames } from "../pki/index.ts";
 import { issueFromTemplate, localKeySigner } from "./issue.ts";
 import type { Signer } from "./signer.ts";
@@ -22,7 +22,7 @@ export async function createRootCa(opts: {
   sans?: SubjectAltNames;
 }): Promise<Certificate> {
   const now = opts.clock.now();
-  const spki = spkiOf(opts.key.publicKey);
+  const spki = keyPairSpki(opts.key);
   const ski = keyIdentifier(spki);
   return issueFromTemplate(
     {

@@ -20,21 +20,36 @@ const { parentPort, workerData } = require("node:worker_threads");
 const crypto = require("node:crypto");
 const caKey = crypto.createPrivateKey({ key: Buffer.from(workerData.pkcs8), format: "der", type: "pkcs8" });
 const digest = workerData.digest;
-function verify(t) {
+async function importKey(k) {
   try {
-    const key = crypto.createPublicKey({ key: Buffer.from(t.key.key), format: "der", type: t.key.type });
-    return crypto.verify(t.digest, t.data, key, t.signature);
-  } catch { return false; }
+    if (k.ec) {
+      const raw = await crypto.webcrypto.subtle.importKey("raw", k.ec.point, { name: "ECDSA", namedCurve: k.ec.curve }, true, ["verify"]);
+      return crypto.KeyObject.from(raw);
+    }
+    return crypto.createPublicKey({ key: Buffer.from(k.key), format: "der", type: k.type });
+  } catch { return undefined; }
 }
+async function verify(t) {
+  const key = await importKey(t.key);
+  if (!key) return false;
+  try { return crypto.verify(t.digest, t.data, key, t.signature); } catch { return false; }
+}
+async function run(t) {
+  if (t.op === "sign") return crypto.sign(digest, t.data, caKey);
+  if (t.op === "verify") return verify(t);
+  return (await verify(t.check)) ? crypto.sign(digest, t.tbs, caKey) : false; // "issue": no proof, no signature
+}
+let chain = Promise.resolve();
 parentPort.on("message", (batch) => {
-  const out = batch.map((t) => (t.op === "sign" ? crypto.sign(digest, t.data, caKey) : verify(t)));
-  parentPort.postMessage(out);
+  // In order (the caller matches replies to batches FIFO); a throw crashes the worker, so the caller's
+  // "error" handler fails the batch instead of waiting for a reply that never comes.
+  chain = chain.then(async () => parentPort.postMessage(await Promise.all(batch.map(run))))
+    .catch((err) => process.nextTick(() => { throw err; }));
 });
 `;
-
 const CHUNK = 8;
 
-type Task = { op: "sign"; data: Uint8Array } | ({ op: "verify" } & SignatureCheck);
+type Task = { op: "sign"; data: Uint8Array } | ({ op: "verify" } & SignatureCheck) | { op: "issue"; check: SignatureCheck; tbs: Uint8Array };
 interface Pending {
   resolve(v: Uint8Array | boolean): void;
   reject(e: unknown): void;
@@ -52,6 +67,9 @@ export interface CryptoPool {
   readonly keySigner: KeySigner;
   /** Proof of possession on a pool thread (same answer as pki's verifyCsrSignature). */
   verifyCsr(csr: Csr): Promise<boolean>;
+  /** Proof of possession and then the CA's signature over `tbs`, in one trip to a pool thread;
+   *  undefined (and nothing signed) when the CSR's signature does not verify. */
+  signWithProof(csr: Csr, tbs: Uint8Array): Promise<Uint8Array | undefined>;
   close(): Promise<void>;
 }
 
@@ -122,6 +140,10 @@ export function createCryptoPool(opts: { caKey: KeyPair; threads?: number }): Cr
       sign: async (data: Uint8Array) => new Uint8Array(await submit<Uint8Array>({ op: "sign", data })),
     }),
     verifyCsr: (csr) => submit<boolean>({ op: "verify", ...csrSignatureCheck(csr) }),
+    signWithProof: async (csr, tbs) => {
+      const r = await submit<Uint8Array | boolean>({ op: "issue", check: csrSignatureCheck(csr), tbs });
+      return r === false ? undefined : new Uint8Array(r as Uint8Array);
+    },
     close: async () => {
       await Promise.all(lanes.map((l) => l.worker.terminate()));
     },
@@ -140,7 +162,7 @@ export function createPooledSigner(opts: {
   threads?: number;
 }): Signer & { close(): Promise<void> } {
   const pool = createCryptoPool({ caKey: opts.caKey, threads: opts.threads });
-  const signer = createLocalSigner({ ...opts, key: pool.keySigner, verifyCsr: pool.verifyCsr });
+  const signer = createLocalSigner({ ...opts, key: pool.keySigner, verifyCsr: pool.verifyCsr, signWithProof: pool.signWithProof });
   return Object.freeze({
     signerName: signer.signerName,
     caCertificate: signer.caCertificate,

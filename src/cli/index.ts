@@ -1,5 +1,5 @@
 // cli/: one file per command, the command table, the Io interface.
-export type { Io, Command, ApiTarget, NodeIoOptions } from "./io.ts";
+export type { Io, Command, ApiTarget, NodeIoOptions, FileToWrite } from "./io.ts";
 export { nodeIo } from "./io.ts";
 export { CliError, exitCodeOf } from "./errors.ts";
 export type { CliErrorCode } from "./errors.ts";

@@ -2,7 +2,8 @@
 // map in tests). CAs come first in the plan, so every leaf finds its signer ready.
 import type { Certificate, CertificateTemplate, DistinguishedName, KeyAlgorithm, KeyPair, SubjectAltNames } from "../pki/index.ts";
 import {
-  encodeCertificatePem, encodePrivateKeyPem, encodePublicKeyPem, generateKeyPair, generateKeyPairAsync, keyIdentifier, randomSerial, spkiOf,
+  encodeCertificatePem, encodePrivateKeyPem, encodePublicKeyPem, generateKeyPairAsync, generateKeyPairDer, keyIdentifier, keyPairSpki,
+  randomSerial,
 } from "../pki/index.ts";
 import { createRootCa, issueFromTemplate, localKeySigner, usagesToExtensions, validityWindow } from "../ca/index.ts";
 import type { KeySigner } from "../ca/index.ts";
@@ -16,6 +17,8 @@ import { ClusterError } from "./errors.ts";
 export interface PkiSink {
   mkdirp(path: string): Promise<void>;
   writeFileAtomic(path: string, data: string | Uint8Array, opts?: { mode?: number }): Promise<void>;
+  /** Optional batch form (one durability pass for many files, see cli/io.ts); applyPlan uses it when present. */
+  writeFilesAtomic?(files: readonly { path: string; data: string | Uint8Array; mode?: number }[]): Promise<void>;
 }
 
 export interface ApplyOptions {
@@ -38,8 +41,10 @@ export function subjectOf(spec: Pick<CertSpec, "commonName" | "organizations">):
   return { attributes: [...spec.organizations.map((value) => ({ type: "O", value })), { type: "CN", value: spec.commonName }] };
 }
 
+/** RSA keys on libuv's thread pool (both cores); EC/Ed25519 keys with their DER known up front, so
+ *  neither the certificate's SPKI nor the key file pays OpenSSL 3's encoders (pki generateKeyPairDer). */
 async function newKey(alg: KeyAlgorithm): Promise<KeyPair> {
-  return alg.kind === "rsa" ? generateKeyPairAsync(alg) : generateKeyPair(alg);
+  return alg.kind === "rsa" ? generateKeyPairAsync(alg) : generateKeyPairDer(alg);
 }
 
 /** A CA held in this process: its certificate and its key as a KeySigner. */
@@ -70,7 +75,7 @@ export interface LeafRequest {
  *  through the same pre-issuance lint gate (issueFromTemplate). */
 export async function issueLeaf(ca: LocalCa, req: LeafRequest): Promise<Issued> {
   const key = await newKey(req.alg);
-  const spki = spkiOf(key.publicKey);
+  const spki = keyPairSpki(key);
   const { notBefore, notAfter } = validityWindow(req.now, ca.cert.notAfter, req.validityMs);
   const { keyUsage, extKeyUsage } = usagesToExtensions(req.usages);
   const t: CertificateTemplate = {
@@ -93,19 +98,38 @@ export async function issueLeaf(ca: LocalCa, req: LeafRequest): Promise<Issued> 
 
 const join = (dir: string, rel: string): string => (dir === "" || dir === "." ? rel : `${dir.replace(/\/+$/, "")}/${rel}`);
 
-/** Write one issued certificate to its outputs: .crt/.key files and/or an embedding kubeconfig. */
-export async function writeIssued(spec: CertSpec, it: Issued, ctx: { dir: string; sink: PkiSink; caPem: string; clusterName: string; server: string }): Promise<string[]> {
+type FileOut = { readonly rel: string; readonly path: string; readonly data: string; readonly mode: number };
+type WriteCtx = { dir: string; sink: PkiSink; caPem: string; clusterName: string; server: string };
+
+/** The files of one issued certificate: .crt/.key and/or an embedding kubeconfig (paths under ctx.dir). */
+export function issuedFiles(spec: CertSpec, it: Issued, ctx: Omit<WriteCtx, "sink">): FileOut[] {
   const certPem = encodeCertificatePem(it.cert);
   const keyPem = encodePrivateKeyPem(it.key);
-  const files: [string, string, number][] = [];
-  if (spec.files) files.push([`${spec.files}.crt`, certPem, 0o644], [`${spec.files}.key`, keyPem, 0o600]);
+  const files: FileOut[] = [];
+  const out = (rel: string, data: string, mode: number): number => files.push({ rel, path: join(ctx.dir, rel), data, mode });
+  if (spec.files) {
+    out(`${spec.files}.crt`, certPem, 0o644);
+    out(`${spec.files}.key`, keyPem, 0o600);
+  }
   if (spec.kubeconfig) {
     const text = renderKubeconfig({ clusterName: ctx.clusterName, server: ctx.server, caPem: ctx.caPem, userName: spec.commonName, certPem, keyPem });
-    files.push([spec.kubeconfig, text, 0o600]);
+    out(spec.kubeconfig, text, 0o600);
   }
+  return files;
+}
+
+async function writeFiles(sink: PkiSink, files: readonly FileOut[]): Promise<void> {
+  if (sink.writeFilesAtomic) return sink.writeFilesAtomic(files);
   // Concurrent atomic writes let the filesystem group their fsyncs into one journal commit.
-  await Promise.all(files.map(([f, data, mode]) => ctx.sink.writeFileAtomic(join(ctx.dir, f), data, { mode })));
-  return files.map(([f]) => f);
+  await Promise.all(files.map((f) => sink.writeFileAtomic(f.path, f.data, { mode: f.mode })));
+}
+
+
+/** Write one issued certificate to its outputs: .crt/.key files and/or an embedding kubeconfig. */
+export async function writeIssued(spec: CertSpec, it: Issued, ctx: WriteCtx): Promise<string[]> {
+  const files = issuedFiles(spec, it, ctx);
+  await writeFiles(ctx.sink, files);
+  return files.map((f) => f.rel);
 }
 
 async function ensureDirs(plan: PkiPlan, opts: ApplyOptions): Promise<void> {
@@ -125,40 +149,40 @@ async function applyCa(step: Extract<PlanStep, { kind: "cert" }>, plan: PkiPlan,
 type CertStep = Extract<PlanStep, { kind: "cert" }>;
 type ReadyCa = { readonly ca: LocalCa; readonly pem: string };
 
-/** Leaves through a bounded pipeline: signing (CPU, and the thread pool for RSA keys) overlaps with
- *  the writes of earlier certificates instead of alternating with them batch by batch. */
+const BATCH = 512;
+
+/** Leaves in batches: a batch is signed (CPU on this thread, RSA keys on libuv's pool), then its files
+ *  go to the sink as one batch write that runs on libuv's threads while the next batch is signed. */
 async function issueLeaves(leaves: readonly CertStep[], cas: ReadonlyMap<string, ReadyCa>, plan: PkiPlan, opts: ApplyOptions, now: Date): Promise<string[]> {
   const width = opts.concurrency ?? 32;
-  const inFlight = new Set<Promise<void>>();
-  const results: string[][] = [];
-  let failure: unknown;
-  for (const [i, { spec }] of leaves.entries()) {
-    if (failure !== undefined) break;
-    const ca = cas.get(spec.ca ?? "");
-    if (!ca) {
-      failure = new ClusterError("bad-spec", `certificate "${spec.name}" references unknown CA "${spec.ca ?? ""}"`);
-      break;
+  const writes: Promise<void>[] = [];
+  const written: string[] = [];
+  for (let b = 0; b < leaves.length; b += BATCH) {
+    const files: FileOut[] = [];
+    const batch = leaves.slice(b, b + BATCH);
+    for (let i = 0; i < batch.length; i += width) {
+      // RSA keys generate concurrently on the thread pool; EC keys are synchronous anyway.
+      const issued = await Promise.all(batch.slice(i, i + width).map(async ({ spec }) => {
+        const ca = cas.get(spec.ca ?? "");
+        if (!ca) throw new ClusterError("bad-spec", `certificate "${spec.name}" references unknown CA "${spec.ca ?? ""}"`);
+        const it = await issueLeaf(ca.ca, { subject: subjectOf(spec), sans: spec.sans, usages: spec.usages, role: spec.role, alg: plan.keyAlgorithm, validityMs: plan.leafValidityMs, now });
+        return issuedFiles(spec, it, { dir: opts.dir, caPem: ca.pem, clusterName: plan.clusterName, server: plan.server });
+      }));
+      for (const f of issued) files.push(...f);
     }
-    const job = issueLeaf(ca.ca, { subject: subjectOf(spec), sans: spec.sans, usages: spec.usages, role: spec.role, alg: plan.keyAlgorithm, validityMs: plan.leafValidityMs, now })
-      .then((it) => writeIssued(spec, it, { ...opts, caPem: ca.pem, clusterName: plan.clusterName, server: plan.server }))
-      .then((w) => void (results[i] = w))
-      .catch((err: unknown) => void (failure ??= err))
-      .finally(() => inFlight.delete(job));
-    inFlight.add(job);
-    if (inFlight.size >= width) await Promise.race(inFlight);
+    const w = writeFiles(opts.sink, files);
+    w.catch(() => undefined); // observed by Promise.all below; this only keeps an early failure from being "unhandled"
+    writes.push(w);
+    for (const f of files) written.push(f.rel);
   }
-  await Promise.all(inFlight);
-  if (failure !== undefined) throw failure;
-  return results.flat();
+  await Promise.all(writes);
+  return written;
 }
 
-async function writeSaKey(plan: PkiPlan, opts: ApplyOptions): Promise<string[]> {
+async function saKeyFiles(plan: PkiPlan, dir: string): Promise<FileOut[]> {
   const key = await newKey(plan.keyAlgorithm);
-  await Promise.all([
-    opts.sink.writeFileAtomic(join(opts.dir, `${SA_KEY.files}.key`), encodePrivateKeyPem(key), { mode: 0o600 }),
-    opts.sink.writeFileAtomic(join(opts.dir, `${SA_KEY.files}.pub`), encodePublicKeyPem(key), { mode: 0o644 }),
-  ]);
-  return [`${SA_KEY.files}.key`, `${SA_KEY.files}.pub`];
+  const [k, p] = [`${SA_KEY.files}.key`, `${SA_KEY.files}.pub`];
+  return [{ rel: k, path: join(dir, k), data: encodePrivateKeyPem(key), mode: 0o600 }, { rel: p, path: join(dir, p), data: encodePublicKeyPem(key), mode: 0o644 }];
 }
 
 /** Returns the files written. Nothing is written for "keep" steps. */
@@ -166,16 +190,17 @@ export async function applyPlan(plan: PkiPlan, opts: ApplyOptions): Promise<stri
   const now = opts.clock.now();
   if (plan.steps.some((s) => s.action !== "keep")) await ensureDirs(plan, opts);
   const cas = new Map<string, ReadyCa>();
-  const caWrites: Promise<string[]>[] = [];
+  const first: FileOut[] = [];
   const certSteps = plan.steps.filter((s): s is CertStep => s.kind === "cert");
   for (const step of certSteps.filter((s) => s.spec.isCa)) {
     const issued = await applyCa(step, plan, opts, now);
     cas.set(step.spec.name, { ca: localCa(issued, opts.random), pem: encodeCertificatePem(issued.cert) });
-    // CA files are written while the leaves are being signed.
-    if (step.action !== "keep") caWrites.push(writeIssued(step.spec, issued, { ...opts, caPem: "", clusterName: plan.clusterName, server: plan.server }));
+    if (step.action !== "keep") first.push(...issuedFiles(step.spec, issued, { dir: opts.dir, caPem: "", clusterName: plan.clusterName, server: plan.server }));
   }
+  if (plan.steps.some((s) => s.kind === "sa-key" && s.action === "create")) first.push(...(await saKeyFiles(plan, opts.dir)));
+  // CA and service-account files are written while the leaves are being signed.
+  const firstWrite = writeFiles(opts.sink, first);
   const leaves = certSteps.filter((s) => !s.spec.isCa && s.action !== "keep");
-  const sa = plan.steps.some((s) => s.kind === "sa-key" && s.action === "create");
-  const [caFiles, leafFiles, saFiles] = await Promise.all([Promise.all(caWrites), issueLeaves(leaves, cas, plan, opts, now), sa ? writeSaKey(plan, opts) : []]);
-  return [...caFiles.flat(), ...leafFiles, ...saFiles];
+  const [, leafFiles] = await Promise.all([firstWrite, issueLeaves(leaves, cas, plan, opts, now)]);
+  return [...first.map((f) => f.rel), ...leafFiles];
 }

@@ -9,6 +9,7 @@ export type { PkiSource } from "./existing.ts";
 export { applyPlan, issueLeaf, localCa, writeIssued, subjectOf } from "./apply.ts";
 export type { PkiSink, ApplyOptions, Issued, LocalCa, LeafRequest } from "./apply.ts";
 export { renderKubeconfig, defaultServerUrl } from "./kubeconfig.ts";
+export { addContextClusterAlias } from "./kubeconfig-alias.ts";
 export type { KubeconfigIdentity } from "./kubeconfig.ts";
 export { ClusterError } from "./errors.ts";
 export type { ClusterErrorCode } from "./errors.ts";

@@ -30,6 +30,8 @@ export { parseApprovalPolicies, matchPolicy, policyRefusal, PRIVILEGED_GROUPS } 
 export type { ApprovalPolicy } from "./csr-approving/policy.ts";
 export { cleanOnce, cleaningReason, runCleaner } from "./csr-cleaning/cleaner.ts";
 export { syncNamespace, runPublisher, ROOT_CA_CONFIGMAP, DESCRIPTION, DESCRIPTION_ANNOTATION } from "./root-ca-publishing/publisher.ts";
+export { ensureDefaultServiceAccount, runServiceAccountsController, DEFAULT_SERVICE_ACCOUNT } from "./serviceaccounts/controller.ts";
+export type { ServiceAccountsOptions } from "./serviceaccounts/controller.ts";
 export { listLedger, formatLedger, recordIssued, LEDGER_PREFIX, LEDGER_VOID_PREFIX } from "./ledger.ts";
 export type { LedgerEntry, LedgerRecord } from "./ledger.ts";
 

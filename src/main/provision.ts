@@ -4,6 +4,7 @@
 import { readFile, writeFile, access } from "node:fs/promises";
 import { join } from "node:path";
 import { findCommand, nodeIo } from "../cli/index.ts";
+import { addContextClusterAlias } from "../cluster/index.ts";
 import { parseCertificatesPem, type Certificate } from "../pki/index.ts";
 
 export interface ServingPki {
@@ -83,7 +84,8 @@ export async function pointKubeconfigsAt(dataDir: string, server: string): Promi
     const path = join(dataDir, name);
     if (!(await exists(path))) continue;
     const text = await readFile(path, "utf8");
-    const next = text.replace(/^(\s*server:\s*).*$/m, `$1${JSON.stringify(server)}`);
+    // Every cluster entry (the context-named alias too: cluster/kubeconfig-alias.ts says why).
+    const next = addContextClusterAlias(text).replace(/^(\s*server:\s*).*$/gm, `$1${JSON.stringify(server)}`);
     if (next !== text) {
       await writeFile(path, next, { mode: 0o600 });
       changed.push(path);

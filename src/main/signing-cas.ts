@@ -8,7 +8,7 @@ import type { Clock, RandomSource } from "../base/index.ts";
 import { createLocalSigner, localKeySigner, type Signer } from "../ca/index.ts";
 import { parseApprovalPolicies, type ApprovalPolicy } from "../controllers/index.ts";
 import {
-  KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBE_APISERVER_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, LEGACY_UNKNOWN_SIGNER,
+  KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBE_APISERVER_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, LEGACY_UNKNOWN_SIGNER, verifyCsrOnce,
 } from "../api/index.ts";
 import { equalBytes } from "../base/index.ts";
 import { formatDn, parseCertificatesPem, parsePrivateKeyPem, publicKeyMatches, type Certificate } from "../pki/index.ts";
@@ -106,7 +106,8 @@ export function signerFromPems(p: SignerPems, f: SignerFiles, env: Env): Signer 
   const found = orderSigningChain(certs, key.publicKey);
   if (found === undefined) throw fail("key", `does not match any certificate in ${f.certFile}`);
   if (found.ca.basicConstraints?.ca !== true) throw fail("cert", `certificate "${formatDn(found.ca.subject)}" is not a CA (basicConstraints CA:TRUE)`);
-  return createLocalSigner({ signerName: "kubernetes", caCertificate: found.ca, key: localKeySigner(key), chain: found.chain, ...env });
+  // verifyCsrOnce: the API already verified this very (cached) Csr when the request was created.
+  return createLocalSigner({ signerName: "kubernetes", caCertificate: found.ca, key: localKeySigner(key), chain: found.chain, verifyCsr: verifyCsrOnce, ...env });
 }
 
 function pairOf(flag: string, files: CertKeyFiles | undefined): SignerFiles | undefined {

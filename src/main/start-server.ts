@@ -6,14 +6,14 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { systemClock, systemRandom, type Clock, type RandomSource } from "../base/index.ts";
 import { matchesHost, parseCertificateDer, parseCertificatePem, type Certificate } from "../pki/index.ts";
-import { startControllers } from "../controllers/index.ts";
+import { runServiceAccountsController, startControllers } from "../controllers/index.ts";
 import {
   RbacIndex, alwaysAllow, anonymousAuthenticator, bootstrapPolicy, failOnError, privilegedGroupAuthorizer, tokenAuthenticator, unionAuthenticator,
   unionAuthorizer, withAuthenticatedGroup, x509Authenticator, type Authenticator, type Authorizer,
 } from "../auth/index.ts";
 import { RESOURCES, type CertificateSigningRequest, type ResourceInfo } from "../api/index.ts";
 import { createMemoryBackend, createStore, intervalTicker, openEtcdBackend, openSqliteBackend, type StorageBackend, type Store } from "../storage/index.ts";
-import { createRegistry, ensureBootstrapPolicy, ensureDefaultNamespaces, memoizeStores, type StoreLookup } from "../registry/index.ts";
+import { createRegistry, ensureBootstrapPolicy, ensureDefaultNamespaces, ensureKubernetesService, memoizeStores, type StoreLookup } from "../registry/index.ts";
 import { startApiServer } from "../server/index.ts";
 import { loadServingPki, pointKubeconfigsAt, readText, type PkiFiles } from "./provision.ts";
 import { cachedAuthorizer } from "./authz-cache.ts";
@@ -202,6 +202,8 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       extraPaths: new Map([[LEDGER_PATH, ledgerHandler(backend)]]),
     });
     warnUnlessNamed(pki.tlsCertPem, clientHost, log);
+    await ensureKubernetesService(storeFor, { securePort: server.port }); // kube-apiserver's own bootstrap, like the namespaces
+    const serviceAccountsDone = o.controllers === false ? Promise.resolve() : runServiceAccountsController({ namespaces: storeFor(resource("", "namespaces")), serviceAccounts: storeFor(resource("", "serviceaccounts")) }, stop.signal).catch(() => undefined);
     // Controllers start once serving succeeded, so a failed start leaves nothing writing behind.
     const controllersDone =
       o.controllers !== false && signing.signers.size > 0
@@ -215,6 +217,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
         await server.close();
         stop.abort();
         await controllersDone;
+        await serviceAccountsDone;
         await backend.close();
       })());
     return { url: server.url, port: server.port, dataDir: o.dataDir, adminKubeconfig: explicit ? undefined : join(o.dataDir, "admin.conf"), provisioned: pki.provisioned, close };

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { decodePem, encodePem, toHex } from "../base/index.ts";
 import type { RandomSource } from "../base/index.ts";
 import {
-  children, ctx, encodeBitString, encodeSmallInt, encodeTime, encodeUnsigned, expect, parseDer, readBitString,
+  children, ctx, encodeSmallInt, encodeTime, encodeUnsigned, expect, parseDer, readBitString,
   readIntegerBytes, readSmallInt, readTime, seq, tlv, TAG,
 } from "./der.ts";
 import type { Tlv } from "./der.ts";
@@ -172,53 +172,76 @@ export function randomSerial(random: RandomSource): Uint8Array {
   return v;
 }
 
-export function encodeTbs(t: CertificateTemplate, issuerAlg: KeyAlgorithm): Uint8Array {
-  const exts: Uint8Array[] = [];
+export interface TbsParts {
+  readonly tbs: Uint8Array;
+  readonly subjectDer: Uint8Array;
+  /** The extensions as written, in order (what a parse of `tbs` would list). */
+  readonly extensions: readonly Extension[];
+  /** The serial INTEGER's content octets (sign octet included), as serialBytes reports them. */
+  readonly serial: Uint8Array;
+}
+
+// Per-profile and per-CA extension values repeat from one issuance to the next: encode each once.
+const extCache = new Map<string, Extension>();
+const akiCache = new WeakMap<Uint8Array, Extension>();
+function cachedExt(key: string, make: () => Extension): Extension {
+  let e = extCache.get(key);
+  if (!e) {
+    e = make();
+    if (extCache.size < 256) extCache.set(key, e);
+  }
+  return e;
+}
+const ext = (oid: string, critical: boolean, value: Uint8Array): Extension => Object.freeze({ oid, critical, value });
+
+/** The TBSCertificate of `t` (RFC 5280 §4.1), with the pieces issuance reuses. */
+export function encodeTbsParts(t: CertificateTemplate, issuerAlg: KeyAlgorithm): TbsParts {
+  const exts: Extension[] = [];
   // Order as Go writes them: KU, EKU, BC, SKI, AKI, SAN.
-  if (t.keyUsage && t.keyUsage.length > 0) exts.push(encodeExtension(OID.keyUsage, true, encodeKeyUsage(t.keyUsage)));
-  if (t.extKeyUsage && t.extKeyUsage.length > 0) exts.push(encodeExtension(OID.extKeyUsage, false, encodeEku(t.extKeyUsage)));
-  if (t.basicConstraints) exts.push(encodeExtension(OID.basicConstraints, true, encodeBasicConstraints(t.basicConstraints)));
-  if (t.subjectKeyId) exts.push(encodeExtension(OID.subjectKeyIdentifier, false, encodeSki(t.subjectKeyId)));
-  if (t.authorityKeyId) exts.push(encodeExtension(OID.authorityKeyIdentifier, false, encodeAki(t.authorityKeyId)));
+  const ku = t.keyUsage;
+  if (ku && ku.length > 0) exts.push(cachedExt(`ku:${ku.join(",")}`, () => ext(OID.keyUsage, true, encodeKeyUsage(ku))));
+  const eku = t.extKeyUsage;
+  if (eku && eku.length > 0) exts.push(cachedExt(`eku:${eku.join(",")}`, () => ext(OID.extKeyUsage, false, encodeEku(eku))));
+  const bc = t.basicConstraints;
+  if (bc) exts.push(cachedExt(`bc:${bc.ca}:${bc.pathLen ?? ""}`, () => ext(OID.basicConstraints, true, encodeBasicConstraints(bc))));
+  if (t.subjectKeyId) exts.push(ext(OID.subjectKeyIdentifier, false, encodeSki(t.subjectKeyId)));
+  const aki = t.authorityKeyId;
+  if (aki) {
+    let e = akiCache.get(aki);
+    if (!e) akiCache.set(aki, (e = ext(OID.authorityKeyIdentifier, false, encodeAki(aki))));
+    exts.push(e);
+  }
   const subjectDer = encodeDn(t.subject);
   if (t.sans && sanCount(t.sans) > 0) {
     // RFC 5280 §4.2.1.6: critical when the subject is empty.
-    exts.push(encodeExtension(OID.subjectAltName, t.subject.attributes.length === 0, encodeSans(t.sans)));
+    exts.push(ext(OID.subjectAltName, t.subject.attributes.length === 0, encodeSans(t.sans)));
   }
-  return seq(
-    tlv(ctx(0, true), encodeSmallInt(2)),
-    encodeUnsigned(t.serialNumber),
+  const serialInt = encodeUnsigned(t.serialNumber);
+  const tbs = seq(
+    V3,
+    serialInt,
     signatureSchemeFor(issuerAlg).algorithmIdentifier,
     t.issuerDer,
     seq(encodeTime(t.notBefore), encodeTime(t.notAfter)),
     subjectDer,
     t.spki,
-    ...(exts.length > 0 ? [tlv(ctx(3, true), seq(...exts))] : []),
+    ...(exts.length > 0 ? [tlv(ctx(3, true), seq(...exts.map((e) => encodeExtension(e.oid, e.critical, e.value))))] : []),
   );
+  return { tbs, subjectDer, extensions: exts, serial: serialInt.subarray(2) };
+}
+const V3 = tlv(ctx(0, true), encodeSmallInt(2));
+
+export function encodeTbs(t: CertificateTemplate, issuerAlg: KeyAlgorithm): Uint8Array {
+  return encodeTbsParts(t, issuerAlg).tbs;
 }
 
-/** Builds the TBS, lets `opts.check` inspect the unsigned certificate (the CA's pre-issuance lint gate
- *  throws there, so nothing that fails lint is ever signed), has `sign` sign the TBS (the CA's
- *  KeySigner) and returns the certificate. The TBS is parsed once. */
-export async function signTemplate(
-  t: CertificateTemplate,
-  sign: (tbs: Uint8Array) => Uint8Array | Promise<Uint8Array>,
-  issuerAlg: KeyAlgorithm,
-  opts: { check?: (unsigned: Certificate) => void } = {},
-): Promise<Certificate> {
-  const tbs = encodeTbs(t, issuerAlg);
-  const algId = signatureSchemeFor(issuerAlg).algorithmIdentifier;
-  let decoded: DecodedTbs;
-  try {
-    decoded = decodeTbs(parseDer(tbs));
-  } catch (err) {
-    throw new PkiError("bad-certificate", `cannot build certificate: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (opts.check) opts.check(assemble(decoded, seq(tbs, algId, encodeBitString(new Uint8Array(0)))));
-  const signature = await sign(tbs);
-  const cert = assemble(decoded, seq(tbs, algId, encodeBitString(signature)));
-  sigData.set(cert, { oid: decoded.oid, signature });
-  return cert;
+/** Decodes DER this module encoded (issued.ts's lazy certificates), without the error wrapping. */
+export const decodeCertificateUnchecked = (der: Uint8Array): Certificate => decodeCertificate(der);
+
+/** Records what verifySignedBy and serialBytes need for a certificate value built elsewhere in pki/. */
+export function registerSignature(c: Certificate, s: { oid: string; signature: Uint8Array; serial?: Uint8Array }): void {
+  sigData.set(c, { oid: s.oid, signature: s.signature });
+  if (s.serial) serials.set(c, s.serial);
 }
 
 /** True when `issuer`'s key verifies `cert`'s signature (names are not compared). */
@@ -226,3 +249,6 @@ export function verifySignedBy(cert: Certificate, issuer: Certificate): boolean 
   const s = sigData.get(cert) ?? sigData.get(parseCertificateDer(cert.der))!;
   return verifySignature(s.oid, cert.tbs, s.signature, issuer.publicKey);
 }
+
+// signTemplate lives with the rest of issuance (issued.ts); re-exported here for existing importers.
+export { signTemplate } from "./issued.ts";

@@ -7,7 +7,7 @@ import {
 } from "./der.ts";
 import { PkiError } from "./errors.ts";
 import { decodeBasicConstraints, decodeExtension, decodeSans, encodeBasicConstraints, encodeExtension, encodeSans } from "./extensions.ts";
-import { importPublicKey, spkiKeyInput, spkiOf } from "./keys.ts";
+import { importPublicKey, importPublicKeyAsync, spkiKeyInput, spkiOf } from "./keys.ts";
 import type { PublicKeyInput } from "./keys.ts";
 import { decodeDn, emptySans, encodeDn, sanCount } from "./names.ts";
 import { OID, SIGNATURE_ALGORITHMS } from "./oids.ts";
@@ -102,6 +102,18 @@ export function verifyCsrSignature(csr: Csr): boolean {
   let key: KeyObject;
   try {
     key = csr.publicKey;
+  } catch {
+    return false; // a key that does not import (point not on the curve…) proves nothing
+  }
+  return verifySignature(s.oid, s.info, s.signature, key);
+}
+
+/** verifyCsrSignature with the cheaper EC key import (importPublicKeyAsync): what a Signer uses. */
+export async function verifyCsrSignatureAsync(csr: Csr): Promise<boolean> {
+  const s = signed.get(csr) ?? signed.get(parseCsrDer(csr.der))!;
+  let key: KeyObject;
+  try {
+    key = await importPublicKeyAsync(s.input);
   } catch {
     return false; // a key that does not import (point not on the curve…) proves nothing
   }

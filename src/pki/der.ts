@@ -122,7 +122,8 @@ const oidCache = new Map<string, string>();
 export function readOid(t: Tlv): string {
   const v = t.value;
   if (v.length === 0) fail("empty OID");
-  const key = String.fromCharCode(...v);
+  let key = "";
+  for (let i = 0; i < v.length; i++) key += String.fromCharCode(v[i]!); // a spread into fromCharCode costs more than the parse
   const hit = oidCache.get(key);
   if (hit !== undefined) return hit;
   const parts: number[] = [];
@@ -203,16 +204,22 @@ export function encodeLength(n: number): Uint8Array {
   return Uint8Array.of(0x80 | bytes.length, ...bytes);
 }
 
-/** tag + length + concatenated contents, in one allocation. */
+/** tag + length + concatenated contents, in one allocation (the length octets are written in place:
+ *  this runs a few dozen times per issued certificate). */
 export function tlv(tag: number, ...parts: readonly Uint8Array[]): Uint8Array {
   let len = 0;
-  for (const p of parts) len += p.length;
-  const hdr = encodeLength(len);
-  const out = new Uint8Array(1 + hdr.length + len);
+  for (let i = 0; i < parts.length; i++) len += parts[i]!.length;
+  const lenBytes = len < 0x80 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 : len < 0x1000000 ? 3 : 4;
+  const out = new Uint8Array(2 + lenBytes + len);
   out[0] = tag;
-  out.set(hdr, 1);
-  let pos = 1 + hdr.length;
-  for (const p of parts) {
+  if (lenBytes === 0) out[1] = len;
+  else {
+    out[1] = 0x80 | lenBytes;
+    for (let i = 0; i < lenBytes; i++) out[2 + i] = (len / 2 ** (8 * (lenBytes - 1 - i))) & 0xff;
+  }
+  let pos = 2 + lenBytes;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
     out.set(p, pos);
     pos += p.length;
   }

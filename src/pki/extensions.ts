@@ -77,6 +77,9 @@ export function encodeKeyUsage(bits: readonly KeyUsageBit[]): Uint8Array {
   return encodeBitString(bytes, len * 8 - 1 - highest);
 }
 
+/** The bits as decodeKeyUsage would read them back (RFC order, each once). */
+export const keyUsageView = (bits: readonly KeyUsageBit[]): KeyUsageBit[] => KEY_USAGE_BITS.filter((b) => bits.includes(b));
+
 export function decodeKeyUsage(value: Uint8Array): KeyUsageBit[] {
   const { bytes } = readBitString(expect(parseDer(value), TAG.BIT_STRING, "KeyUsage"));
   return KEY_USAGE_BITS.filter((_, i) => ((bytes[i >> 3] ?? 0) & (0x80 >> (i & 7))) !== 0);

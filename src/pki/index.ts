@@ -5,18 +5,20 @@ export type { PkiErrorCode } from "./errors.ts";
 export {
   generateKeyPair, generateKeyPairAsync, parseKeyAlgorithm, formatKeyAlgorithm, parsePrivateKeyPem, encodePrivateKeyPem,
   parsePublicKeyPem, encodePublicKeyPem, publicKeyMatches, keyAlgorithmOf, spkiOf, importSpki, spkiAlgorithm, spkiKeyInput, importPublicKey,
+  generateKeyPairDer, keyPairSpki, importPublicKeyAsync,
 } from "./keys.ts";
 export type { PublicKeyInput } from "./keys.ts";
 export {
   parseDn, formatDn, makeDn, commonName, organizations, emptySans, makeSans, sansFromHosts, sanCount, parseIp, tryParseIp,
   formatIp, encodeDn, decodeDnDer,
 } from "./names.ts";
-export { createCsr, parseCsrPem, parseCsrDer, verifyCsrSignature, encodeCsrPem, csrSignatureCheck, canonicalCsr } from "./csr.ts";
+export { createCsr, parseCsrPem, parseCsrDer, verifyCsrSignature, verifyCsrSignatureAsync, encodeCsrPem, csrSignatureCheck, canonicalCsr } from "./csr.ts";
 export type { SignatureCheck } from "./csr.ts";
 export {
-  parseCertificatePem, parseCertificatesPem, parseCertificateDer, encodeCertificatePem, signTemplate, encodeTbs, keyIdentifier,
+  parseCertificatePem, parseCertificatesPem, parseCertificateDer, encodeCertificatePem, encodeTbs, keyIdentifier,
   randomSerial, verifySignedBy, serialBytes,
 } from "./certificate.ts";
+export { signTemplate } from "./issued.ts";
 export { verifyChain, matchesHost, validityError } from "./verify.ts";
 export { EKU, ekuName, OID } from "./oids.ts";
 export { KEY_USAGE_BITS } from "./extensions.ts";

@@ -38,6 +38,40 @@ export async function ensureDefaultNamespaces(stores: StoreLookup): Promise<stri
   return created;
 }
 
+/** kube-apiserver's default --service-cluster-ip-range is 10.0.0.0/24, kubeadm's 10.96.0.0/12; kpki
+ *  provisions kubeadm's, whose first address (10.96.0.1) is in the apiserver certificate's SANs. */
+export const DEFAULT_KUBERNETES_SERVICE_IP = "10.96.0.1";
+
+/** The `kubernetes` Service in `default` (kube-apiserver's kubernetesservice controller): ClusterIP = the
+ *  first IP of the service CIDR, port 443 → the secure port. Created when missing; its ports are
+ *  reconciled when the secure port changed (kube does the same on every start). Returns what it did. */
+export async function ensureKubernetesService(
+  stores: StoreLookup,
+  o: { securePort: number; clusterIP?: string },
+): Promise<"created" | "updated" | "unchanged"> {
+  const store = stores(info("", "services"));
+  const ip = o.clusterIP ?? DEFAULT_KUBERNETES_SERVICE_IP;
+  const ports = [{ name: "https", protocol: "TCP", port: 443, targetPort: o.securePort }];
+  const live = await store.get("default", "kubernetes");
+  if (live === undefined) {
+    const svc: ApiObject = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "kubernetes", namespace: "default", labels: { component: "apiserver", provider: "kubernetes" } },
+      spec: {
+        ports, clusterIP: ip, clusterIPs: [ip], type: "ClusterIP", sessionAffinity: "None",
+        ipFamilies: [ip.includes(":") ? "IPv6" : "IPv4"], ipFamilyPolicy: "SingleStack", internalTrafficPolicy: "Cluster",
+      },
+      status: { loadBalancer: {} },
+    };
+    return (await createIfMissing(stores, info("", "services"), svc)) ? "created" : "unchanged";
+  }
+  const spec = (live.spec ?? {}) as Record<string, unknown>;
+  if (JSON.stringify(spec["ports"]) === JSON.stringify(ports)) return "unchanged";
+  await store.update({ ...live, spec: { ...spec, ports } });
+  return "updated";
+}
+
 function unionBy(existing: unknown, wanted: unknown): unknown[] {
   const cur = Array.isArray(existing) ? [...existing] : [];
   const seen = new Set(cur.map((x) => JSON.stringify(x)));

@@ -15,6 +15,6 @@ export { createRegistry, memoizeStores, namespaceCascade } from "./registry.ts";
 export { createResourceHandler, type HandlerDeps } from "./handler.ts";
 export { createReviewHandler } from "./reviews.ts";
 export { STRATEGIES, strategyKey, type StrategyFactory } from "./strategies.ts";
-export { ensureDefaultNamespaces, ensureBootstrapPolicy, DEFAULT_NAMESPACES, type BootstrapResult } from "./bootstrap.ts";
+export { ensureDefaultNamespaces, ensureBootstrapPolicy, ensureKubernetesService, DEFAULT_KUBERNETES_SERVICE_IP, DEFAULT_NAMESPACES, type BootstrapResult } from "./bootstrap.ts";
 export { IMMORTAL_NAMESPACES } from "./kinds.ts";
 export { selectionPredicate } from "./handler-read.ts";

@@ -81,12 +81,22 @@ export const serviceStrategy: ResourceStrategy = {
     sub === "" ? { ...next, spec: defaultServiceSpec(next, { clusterIP: obj(cur.spec).clusterIP, clusterIPs: obj(cur.spec).clusterIPs, ...obj(next.spec) }) } : next,
 };
 
+/** apps/v1 SetDefaults_Deployment: an empty strategy (kubectl create deployment sends `strategy: {}`)
+ *  becomes RollingUpdate, whose missing maxUnavailable/maxSurge become 25%. */
+function defaultStrategy(strategy: unknown): Json {
+  const s = obj(strategy);
+  const type = typeof s.type === "string" && s.type !== "" ? s.type : "RollingUpdate";
+  if (type !== "RollingUpdate") return { ...s, type };
+  return { ...s, type, rollingUpdate: { maxUnavailable: "25%", maxSurge: "25%", ...obj(s.rollingUpdate) } };
+}
+
 function defaultWorkload(o: ApiObject): ApiObject {
   const spec = obj(o.spec);
-  const extra: Json = o.kind === "Deployment" ? { strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "25%", maxSurge: "25%" } }, progressDeadlineSeconds: 600 } : {};
+  const extra: Json = o.kind === "Deployment" ? { progressDeadlineSeconds: 600 } : {};
+  const strategy = o.kind === "Deployment" ? { strategy: defaultStrategy(spec.strategy) } : {};
   const template = obj(spec.template);
   const withTemplate = spec.template === undefined ? {} : { template: { ...template, spec: defaultPodSpec(obj(template.spec)) } };
-  return { ...o, spec: { replicas: 1, revisionHistoryLimit: 10, ...extra, ...spec, ...withTemplate } };
+  return { ...o, spec: { replicas: 1, revisionHistoryLimit: 10, ...extra, ...spec, ...strategy, ...withTemplate } };
 }
 
 /** Deployments, ReplicaSets, StatefulSets: replicas defaults to 1 (apps/v1 defaults.go). */

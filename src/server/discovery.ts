@@ -71,10 +71,17 @@ function aggregatedResource(r: ResourceInfo): Record<string, unknown> {
   return out;
 }
 
+/** Group versions grouped by group, in table order: the first version of a group is its preferred one. */
+function byGroup(gvs: readonly GroupVersion[]): GroupVersion[][] {
+  const out = new Map<string, GroupVersion[]>();
+  for (const gv of gvs) out.set(gv.group, [...(out.get(gv.group) ?? []), gv]);
+  return [...out.values()];
+}
+
 function aggregatedList(gvs: readonly GroupVersion[], version: "v2" | "v2beta1"): string {
-  const items = gvs.map((gv) => ({
-    metadata: gv.group === "" ? {} : { name: gv.group },
-    versions: [{ version: gv.version, resources: gv.resources.map(aggregatedResource), freshness: "Current" }],
+  const items = byGroup(gvs).map((versions) => ({
+    metadata: versions[0]?.group ? { name: versions[0].group } : {},
+    versions: versions.map((gv) => ({ version: gv.version, resources: gv.resources.map(aggregatedResource), freshness: "Current" })),
   }));
   return JSON.stringify({ kind: "APIGroupDiscoveryList", apiVersion: `apidiscovery.k8s.io/${version}`, metadata: {}, items });
 }
@@ -93,9 +100,9 @@ function resourceList(gv: GroupVersion): string {
   return JSON.stringify({ kind: "APIResourceList", apiVersion: "v1", groupVersion: apiVersionOf(gv.group, gv.version), resources });
 }
 
-function apiGroup(gv: GroupVersion): Record<string, unknown> {
-  const v = { groupVersion: `${gv.group}/${gv.version}`, version: gv.version };
-  return { name: gv.group, versions: [v], preferredVersion: v };
+function apiGroup(versions: readonly GroupVersion[]): Record<string, unknown> {
+  const vs = versions.map((gv) => ({ groupVersion: `${gv.group}/${gv.version}`, version: gv.version }));
+  return { name: versions[0]?.group ?? "", versions: vs, preferredVersion: vs[0] };
 }
 
 function openapiGroupVersion(gv: GroupVersion): string {
@@ -135,13 +142,14 @@ export function buildDiscovery(resources: readonly ResourceInfo[], serverAddress
       serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress }],
     }),
   );
-  legacy.set("/apis", JSON.stringify({ kind: "APIGroupList", apiVersion: "v1", groups: groups.map(apiGroup) }));
+  const grouped = byGroup(groups);
+  legacy.set("/apis", JSON.stringify({ kind: "APIGroupList", apiVersion: "v1", groups: grouped.map(apiGroup) }));
+  for (const versions of grouped) legacy.set(`/apis/${versions[0]?.group ?? ""}`, JSON.stringify({ kind: "APIGroup", apiVersion: "v1", ...apiGroup(versions) }));
   const openapiRoot: Record<string, { serverRelativeURL: string }> = {};
   const openapi = new Map<string, string>();
   for (const gv of gvs) {
     const rel = gv.group === "" ? `api/${gv.version}` : `apis/${gv.group}/${gv.version}`;
     legacy.set(`/${rel}`, resourceList(gv));
-    if (gv.group !== "") legacy.set(`/apis/${gv.group}`, JSON.stringify({ kind: "APIGroup", apiVersion: "v1", ...apiGroup(gv) }));
     openapiRoot[rel] = { serverRelativeURL: `/openapi/v3/${rel}` };
     openapi.set(`/openapi/v3/${rel}`, openapiGroupVersion(gv));
   }

@@ -9,6 +9,7 @@ import type { Registry } from "../registry/index.ts";
 import { checkDeclaredLength } from "./body.ts";
 import { aggregatedVersion, AGGREGATED_V2, AGGREGATED_V2BETA1, VERSION_INFO, type DiscoveryDocs } from "./discovery.ts";
 import { impersonatedUser } from "./impersonate.ts";
+import type { ServerMetrics } from "./metrics.ts";
 import { OPENAPI_V2_PROTOBUF } from "./openapi-v2.ts";
 import { socketState, type ParseCertificate } from "./peer.ts";
 import { parseRequestInfo, type RequestInfo } from "./request-info.ts";
@@ -25,6 +26,8 @@ export interface HandlerOptions extends RestEnv {
   readonly authCacheMs: number;
   readonly onInternalError?: (err: unknown, req: IncomingMessage) => void;
   readonly extraPaths?: ReadonlyMap<string, ExtraPathHandler>;
+  /** Request counters/latencies for /metrics; absent = nothing recorded. */
+  readonly metrics?: ServerMetrics;
 }
 
 /** A GET-only non-resource path served from main/ (it has already passed authn and authz). */
@@ -67,6 +70,11 @@ async function authenticate(req: IncomingMessage, path: string, opts: HandlerOpt
   const now = Date.now();
   if (state.auth !== undefined && state.authUntil !== undefined && now < state.authUntil) return state.auth;
   const result = await opts.authenticator.authenticate({ peerCertificates: state.peer.chain, path });
+  const leafCert = state.peer.chain[0];
+  // kube observes this per authenticated request; once per (cached) connection verdict is enough here.
+  if (opts.metrics !== undefined && leafCert !== undefined && result.outcome === "authenticated") {
+    opts.metrics.observeCertificateExpiry((leafCert.notAfter.getTime() - now) / 1000);
+  }
   if (opts.authCacheMs > 0 && state.peer.chain.length > 0) {
     const leaf = state.peer.chain[0];
     state.auth = result;
@@ -121,13 +129,14 @@ function serveNonResource(req: IncomingMessage, res: ServerResponse, path: strin
 }
 
 /** The whole chain for one request; every failure becomes a Status (status.ts). */
-export async function handleRequest(req: IncomingMessage, res: ServerResponse, opts: HandlerOptions): Promise<void> {
+export async function handleRequest(req: IncomingMessage, res: ServerResponse, opts: HandlerOptions, seen?: { ri?: RequestInfo }): Promise<void> {
   const url = req.url ?? "/";
   const q = url.indexOf("?");
   const path = q < 0 ? url : url.slice(0, q);
   const query = q < 0 ? NO_QUERY : new URLSearchParams(url.slice(q + 1));
   checkDeclaredLength(req, opts.maxBodyBytes);
   const ri = parseRequestInfo(req.method ?? "GET", path, query);
+  if (seen !== undefined) seen.ri = ri;
   const authn = await authenticate(req, path, opts);
   if (authn.outcome !== "authenticated") {
     res.writeHead(401, { "Content-Type": "application/json", "Content-Length": String(UNAUTHORIZED_BODY.length) });
@@ -157,11 +166,23 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, o
 
 /** node:http listener: runs the chain, turns anything thrown into a Status response. */
 export function createRequestListener(opts: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
+    const e = errorResponse(err);
+    if (e.httpStatus >= 500) opts.onInternalError?.(err, req);
+    sendError(res, err);
+  };
+  const metrics = opts.metrics;
+  if (metrics === undefined) return (req, res) => void handleRequest(req, res, opts).catch((err: unknown) => fail(req, res, err));
   return (req, res) => {
-    handleRequest(req, res, opts).catch((err: unknown) => {
-      const e = errorResponse(err);
-      if (e.httpStatus >= 500) opts.onInternalError?.(err, req);
-      sendError(res, err);
-    });
+    const start = performance.now();
+    const seen: { ri?: RequestInfo } = {};
+    void handleRequest(req, res, opts, seen)
+      .catch((err: unknown) => fail(req, res, err))
+      .then(() => {
+        // Only served resources become label values: URLs are client input (unbounded cardinality).
+        const ri = seen.ri;
+        const served = ri !== undefined && ri.isResourceRequest && opts.registry.handler(ri.apiGroup, ri.apiVersion, ri.resource) !== undefined;
+        metrics.record(ri?.verb ?? (req.method ?? "").toLowerCase(), served ? ri.resource : "", res.statusCode, performance.now() - start);
+      });
   };
 }

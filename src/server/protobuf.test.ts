@@ -73,10 +73,49 @@ test("rejects malformed protobuf with a 400 and unknown kinds with a 415", () =>
   const bad: [string, Uint8Array, string][] = [
     ["no magic", new Uint8Array([1, 2, 3, 4, 5]), "BadRequest"],
     ["truncated", new Uint8Array([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x50, 0x01]), "BadRequest"],
-    ["unknown kind", envelope("v1", "Pod", [[1, [[1, "p"]]]]), "UnsupportedMediaType"],
+    ["unknown kind", envelope("batch/v1", "Job", [[1, [[1, "p"]]]]), "UnsupportedMediaType"],
     ["string not UTF-8", envelope("v1", "Namespace", [[1, [[1, new Uint8Array([0xff, 0xfe])]]]]), "BadRequest"],
   ];
   for (const [name, body, code] of bad) {
     assert.throws(() => decodeProtobufObject(body), (e: unknown) => e instanceof ApiError && e.code === code, name);
   }
+});
+
+// Bodies captured from `kubectl -v=9` (1.32.4): `create deployment d3 --image=busybox --replicas=0 -- sleep 10`
+// and `create service nodeport my-np --tcp=80:8080 --node-port=30080`.
+const CAPTURED: [string, string, unknown][] = [
+  [
+    "Deployment (replicas 0 kept: a pointer field; empty strategy/status messages)",
+    "6b3873000a150a07617070732f7631120a4465706c6f796d656e7412b7010a1d0a02643312001a0022002a003200380042005a090a03617070120264331287010800120b0a090a03617070120264331a6e0a1b0a0012001a0022002a003200380042005a090a0361707012026433124f12310a0762757379626f78120762757379626f781a05736c6565701a0231302a0042006a007200800100880100900100a201001a00320042004a0052005800600068008201008a01009a0100c2010022020a00280038001a0c0800100018002000280038001a002200",
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "d3", labels: { app: "d3" } },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { app: "d3" } },
+        template: { metadata: { labels: { app: "d3" } }, spec: { containers: [{ name: "busybox", image: "busybox", command: ["sleep", "10"], resources: {} }] } },
+        strategy: {},
+      },
+    },
+  ],
+  [
+    "Service NodePort (IntOrString targetPort)",
+    "6b3873000a0d0a02763112075365727669636512700a230a056d792d6e7012001a0022002a003200380042005a0c0a0361707012056d792d6e7012450a1d0a0738302d38303830120354435018502207080010903f1a002880eb01120c0a0361707012056d792d6e701a0022084e6f6465506f72743a00420052005a00600068001a020a001a002200",
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "my-np", labels: { app: "my-np" } },
+      spec: { ports: [{ name: "80-8080", protocol: "TCP", port: 80, targetPort: 8080, nodePort: 30080 }], selector: { app: "my-np" }, type: "NodePort" },
+    },
+  ],
+];
+
+test("decodes captured kubectl create deployment / service bodies", () => {
+  for (const [name, hex, want] of CAPTURED) assert.deepEqual(decodeProtobufObject(Buffer.from(hex, "hex")), want, name);
+});
+
+test("IntOrString strings and unknown field numbers", () => {
+  const body = envelope("v1", "Service", [[2, [[1, [[3, 80], [4, [[1, 1], [3, "http"]]]]], [99, "ignored"]]], [77, [[1, "x"]]]]);
+  assert.deepEqual(decodeProtobufObject(body), { apiVersion: "v1", kind: "Service", spec: { ports: [{ port: 80, targetPort: "http" }] } });
 });

@@ -5,30 +5,9 @@
 // A generic wire-format reader plus field tables (data, not code: DESIGN.md rule 9); field numbers are
 // the ones of k8s.io/api/*/generated.proto.
 import { ApiError, badRequest } from "../api/index.ts";
+import { f, LABEL_SELECTOR, OBJECT_META, ptr, strings, type Field, type Message, type Scalar } from "./protobuf-schema.ts";
+import { DEPLOYMENT, POD, REPLICA_SET, SERVICE } from "./protobuf-workloads.ts";
 
-type Scalar = "string" | "bytes" | "int" | "bool" | "time";
-interface Field {
-  readonly name: string;
-  readonly type: Scalar | Message | { readonly map: Scalar | Message };
-  readonly repeated?: boolean;
-}
-type Message = Readonly<Record<number, Field>>;
-
-const f = (name: string, type: Field["type"], repeated = false): Field => ({ name, type, repeated });
-const strings = (name: string): Field => f(name, "string", true);
-
-const OBJECT_META: Message = {
-  1: f("name", "string"),
-  2: f("generateName", "string"),
-  3: f("namespace", "string"),
-  5: f("uid", "string"),
-  6: f("resourceVersion", "string"),
-  7: f("generation", "int"),
-  8: f("creationTimestamp", "time"),
-  11: f("labels", { map: "string" }),
-  12: f("annotations", { map: "string" }),
-  14: strings("finalizers"),
-};
 const EXTRA_VALUE: Message = { 1: strings("items") };
 const CSR_CONDITION: Message = {
   1: f("type", "string"),
@@ -78,10 +57,6 @@ const POLICY_RULE: Message = {
   4: strings("resourceNames"),
   5: strings("nonResourceURLs"),
 };
-const LABEL_SELECTOR: Message = {
-  1: f("matchLabels", { map: "string" }),
-  2: f("matchExpressions", { 1: f("key", "string"), 2: f("operator", "string"), 3: strings("values") }, true),
-};
 const BINDING: Message = {
   1: f("metadata", OBJECT_META),
   2: f("subjects", { 1: f("kind", "string"), 2: f("apiGroup", "string"), 3: f("name", "string"), 4: f("namespace", "string") }, true),
@@ -118,7 +93,16 @@ export const PROTOBUF_KINDS: Readonly<Record<string, Message>> = {
     4: f("stringData", { map: "string" }),
     5: f("immutable", "bool"),
   },
-  ServiceAccount: { 1: f("metadata", OBJECT_META), 4: f("automountServiceAccountToken", "bool") },
+  ServiceAccount: {
+    1: f("metadata", OBJECT_META),
+    2: f("secrets", { 1: f("kind", "string"), 2: f("namespace", "string"), 3: f("name", "string") }, true),
+    3: f("imagePullSecrets", { 1: f("name", "string") }, true),
+    4: ptr("automountServiceAccountToken", "bool"),
+  },
+  Pod: POD,
+  Deployment: DEPLOYMENT,
+  ReplicaSet: REPLICA_SET,
+  Service: SERVICE,
 };
 
 // ---- wire format (protobuf encoding spec: varint = 0, I64 = 1, LEN = 2, I32 = 5) -------------------
@@ -190,6 +174,21 @@ function decodeTime(buf: Uint8Array): string | undefined {
   return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+const QUANTITY: Message = { 1: f("string", "string") };
+
+/** IntOrString {1 type (0 Int, 1 String), 2 intVal, 3 strVal} → 8080 or "http" as in JSON. */
+function decodeIntOrString(buf: Uint8Array, name: string): number | string {
+  let type = 0;
+  let intVal = 0;
+  let strVal = "";
+  for (const fld of readFields(buf)) {
+    if (fld.num === 1) type = asInt(fld.value, name);
+    if (fld.num === 2) intVal = asInt(fld.value, name);
+    if (fld.num === 3) strVal = decodeValue("string", fld.value, name) as string;
+  }
+  return type === 1 ? strVal : intVal;
+}
+
 function decodeValue(type: Field["type"], v: RawValue, name: string): unknown {
   switch (type) {
     case "string":
@@ -206,6 +205,10 @@ function decodeValue(type: Field["type"], v: RawValue, name: string): unknown {
       return asInt(v, name) !== 0;
     case "time":
       return decodeTime(asBytes(v, name));
+    case "intOrString":
+      return decodeIntOrString(asBytes(v, name), name);
+    case "quantity":
+      return decodeMessage(asBytes(v, name), QUANTITY)["string"] ?? "0";
     default:
       if ("map" in type) throw badRequest(`protobuf field "${name}" is a map inside a map`);
       return decodeMessage(asBytes(v, name), type as Message);
@@ -238,7 +241,8 @@ export function decodeMessage(buf: Uint8Array, schema: Message): Record<string, 
     if (def.repeated) ((out[def.name] ??= []) as unknown[]).push(value);
     // Go's generated code emits zero-valued scalars (""/0/false); its structs then serialise them as
     // omitted (omitempty), so drop them here too — e.g. SSAR validation wants metadata to be empty.
-    else if (value !== undefined && value !== "" && value !== 0 && value !== false) out[def.name] = value;
+    // Pointer fields (keepZero) keep them: `replicas: 0` was asked for.
+    else if (value !== undefined && (def.keepZero === true || (value !== "" && value !== 0 && value !== false))) out[def.name] = value;
   }
   return out;
 }

@@ -6,7 +6,7 @@ import { ApiError, badRequest, type ApiObject, type ResourceInfo } from "../api/
 import type { UserInfo, Authorizer } from "../auth/index.ts";
 import type { ListParams, RequestContext, ResourceHandler } from "../registry/index.ts";
 import { decodeObject, decodeOptional, decodePatch, readBody } from "./body.ts";
-import type { RequestInfo } from "./request-info.ts";
+import { isWatchQuery, type RequestInfo } from "./request-info.ts";
 import { toTable, wantsTable } from "./table.ts";
 import { serveWatch, type WatchOptions } from "./watch.ts";
 
@@ -142,6 +142,15 @@ async function serveWrite(c: Call): Promise<void> {
   }
 }
 
+/** The deprecated `/api/v1/watch/namespaces/ns/configmaps/NAME` form names the object in the path;
+ *  watching it means watching the collection with `metadata.name=NAME` (what client-go sends today). */
+function watchQuery(ri: RequestInfo, query: URLSearchParams): URLSearchParams {
+  if (ri.verb !== "watch" || ri.name === "" || isWatchQuery(query) || query.get("fieldSelector") !== null) return query;
+  const q = new URLSearchParams(query);
+  q.set("fieldSelector", `metadata.name=${ri.name}`);
+  return q;
+}
+
 export async function serveResource(
   req: IncomingMessage,
   res: ServerResponse,
@@ -155,7 +164,11 @@ export async function serveResource(
   // "namespaces" resource RequestInfo puts the name in `namespace` too, the handler wants "".
   if (!info.namespaced && ri.namespace !== "" && ri.resource !== "namespaces") throw NOT_FOUND;
   const ns = info.namespaced ? ri.namespace : "";
-  if (info.namespaced && ri.name !== "" && ns === "") throw NOT_FOUND;
-  const c: Call = { req, res, ri, query: call.query, handler, ns, sub: ri.subresource === "" ? undefined : ri.subresource, ctx: requestContext(call.user, call.query, env), env };
+  // Collection verbs act on the collection even when RequestInfo carries a name: list/watch take it
+  // from `fieldSelector=metadata.name=X` for RBAC only (requestinfo.go), so `get cm -A
+  // --field-selector metadata.name=X` lists across namespaces. Only a named URL needs a namespace.
+  const nameFromSelector = ri.verb === "list" || (ri.verb === "watch" && isWatchQuery(call.query));
+  if (info.namespaced && !nameFromSelector && ri.name !== "" && ns === "") throw NOT_FOUND;
+  const c: Call = { req, res, ri, query: watchQuery(ri, call.query), handler, ns, sub: ri.subresource === "" ? undefined : ri.subresource, ctx: requestContext(call.user, call.query, env), env };
   return ri.verb === "get" || ri.verb === "list" || ri.verb === "watch" ? serveRead(c) : serveWrite(c);
 }

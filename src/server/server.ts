@@ -10,6 +10,7 @@ import type { Registry } from "../registry/index.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./body.ts";
 import { buildDiscovery } from "./discovery.ts";
 import { createRequestListener, type ExtraPathHandler, type HandlerOptions } from "./handler.ts";
+import { createServerMetrics, METRICS_PATH } from "./metrics.ts";
 import type { ParseCertificate } from "./peer.ts";
 
 export type ServerErrorCode = "listen" | "tls";
@@ -34,6 +35,8 @@ export interface ApiServerOptions {
   readonly onInternalError?: (err: unknown) => void;
   /** Extra read-only non-resource paths (e.g. kpki's /kpki/ledger), authorized like /healthz. */
   readonly extraPaths?: ReadonlyMap<string, ExtraPathHandler>;
+  /** Serve /metrics and count requests (default true); RBAC guards it as a non-resource URL. */
+  readonly metrics?: boolean;
 }
 
 export interface RunningApiServer {
@@ -91,6 +94,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   server.on("request", (req, res) => (route.listener ? route.listener(req, res) : res.writeHead(503).end()));
   server.on("tlsClientError", () => undefined); // a failed handshake is the client's problem, not a crash
   const addr = await listen(server, opts.host, opts.port);
+  const metrics = opts.metrics === false ? undefined : createServerMetrics();
   const hostPort = addr.family === "IPv6" ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`;
   const handlerOptions: HandlerOptions = {
     registry: opts.registry,
@@ -108,7 +112,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       serverSignal: stopping.signal,
     },
     onInternalError: opts.onInternalError,
-    extraPaths: opts.extraPaths,
+    extraPaths: metrics ? new Map([...(opts.extraPaths ?? []), [METRICS_PATH, metrics.handler]]) : opts.extraPaths,
+    ...(metrics ? { metrics } : {}),
   };
   route.listener = createRequestListener(handlerOptions);
   ready = true;

@@ -1,0 +1,49 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CliError } from "./errors.ts";
+import { nodeIo } from "./io.ts";
+
+test("writeFilesAtomic: contents, exact modes, replaces old files, leaves no temp files", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kpki-io-"));
+  try {
+    const io = nodeIo({ cwd: dir });
+    await io.mkdirp("pki/sub");
+    writeFileSync(join(dir, "pki/old.crt"), "old");
+    const files = [
+      { path: "pki/old.crt", data: "new cert\n" },
+      { path: "pki/a.key", data: "key\n", mode: 0o600 },
+      { path: "pki/sub/b.crt", data: new Uint8Array([1, 2, 3]), mode: 0o644 },
+      ...Array.from({ length: 100 }, (_, i) => ({ path: `pki/sub/n${i}.key`, data: `k${i}`, mode: 0o600 })),
+    ];
+    await io.writeFilesAtomic!(files);
+    assert.equal(readFileSync(join(dir, "pki/old.crt"), "utf8"), "new cert\n");
+    assert.deepEqual([...readFileSync(join(dir, "pki/sub/b.crt"))], [1, 2, 3]);
+    assert.equal(readFileSync(join(dir, "pki/sub/n42.key"), "utf8"), "k42");
+    assert.equal(statSync(join(dir, "pki/a.key")).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, "pki/old.crt")).mode & 0o777, 0o644);
+    assert.equal(statSync(join(dir, "pki/sub/n7.key")).mode & 0o777, 0o600);
+    const all = [...readdirSync(join(dir, "pki")), ...readdirSync(join(dir, "pki/sub"))];
+    assert.deepEqual(all.filter((f) => f.endsWith(".tmp")), []);
+    assert.equal(all.length, 2 + 1 + 101);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("writeFilesAtomic: a failure names the file, in one line, and leaves no temp files", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kpki-io-"));
+  try {
+    const io = nodeIo({ cwd: dir });
+    await io.mkdirp("ok");
+    await assert.rejects(
+      () => io.writeFilesAtomic!([{ path: "ok/a.crt", data: "a" }, { path: "missing/b.key", data: "b", mode: 0o600 }]),
+      (e: unknown) => e instanceof CliError && /^cannot write .*missing\/b\.key: no such file or directory$/.test(e.message),
+    );
+    assert.deepEqual(readdirSync(join(dir, "ok")).filter((f) => f.endsWith(".tmp")), []);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
