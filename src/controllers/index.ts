@@ -13,7 +13,7 @@ import { BUILT_IN_SIGNERS } from "./csr-signing/checks.ts";
 import { createSigningController, DEFAULT_CLUSTER_SIGNING_DURATION_MS } from "./csr-signing/controller.ts";
 import { silentLogger } from "./errors.ts";
 import type { Logger } from "./errors.ts";
-import { runReconciler } from "./loop.ts";
+import { runReconcilers, type Reconciler } from "./loop.ts";
 import type { Schedule } from "./queue.ts";
 import { runPublisher } from "./root-ca-publishing/publisher.ts";
 
@@ -21,7 +21,7 @@ export { ControllerError, silentLogger } from "./errors.ts";
 export type { ControllerErrorCode, Logger } from "./errors.ts";
 export { WorkQueue, timerSchedule } from "./queue.ts";
 export type { Schedule, QueueOptions } from "./queue.ts";
-export { runReconciler, feedQueue, objectKey } from "./loop.ts";
+export { runReconciler, runReconcilers, feedQueue, objectKey } from "./loop.ts";
 export type { Reconciler } from "./loop.ts";
 export { BUILT_IN_SIGNERS, BUILT_IN_SIGNER_CHECKS, signingDurationMs, checkApiServerClient, checkKubeletClient, checkKubeletServing } from "./csr-signing/checks.ts";
 export { createSigningController, statusChainPem, DEFAULT_CLUSTER_SIGNING_DURATION_MS } from "./csr-signing/controller.ts";
@@ -82,14 +82,15 @@ export async function startControllers(deps: ControllerDeps, signal: AbortSignal
   const durationMs = deps.signing.durationMs ?? DEFAULT_CLUSTER_SIGNING_DURATION_MS;
   const common = { logger, ...(deps.schedule ? { schedule: deps.schedule, queue: { schedule: deps.schedule } } : {}) };
   const runs: Promise<void>[] = [];
+  const csrControllers: Reconciler<CertificateSigningRequest>[] = [];
   if (on("csrsigning")) {
-    const r = createSigningController({ store: deps.stores.csrs, signers: deps.signing.signers, certTtlMs: durationMs, ledger: deps.stores.backend, clock: deps.clock, logger });
-    runs.push(runReconciler(deps.stores.csrs, r, common, signal));
+    csrControllers.push(createSigningController({ store: deps.stores.csrs, signers: deps.signing.signers, certTtlMs: durationMs, ledger: deps.stores.backend, clock: deps.clock, logger }));
   }
   if (on("csrapproving")) {
-    const r = createApprovingController({ store: deps.stores.csrs, authorizer: deps.authorizer, policies: deps.policies ?? [], defaultDurationMs: durationMs, clock: deps.clock, logger });
-    runs.push(runReconciler(deps.stores.csrs, r, common, signal));
+    csrControllers.push(createApprovingController({ store: deps.stores.csrs, authorizer: deps.authorizer, policies: deps.policies ?? [], defaultDurationMs: durationMs, clock: deps.clock, logger }));
   }
+  // One CSR watch shared by the signer and the approver (client-go's shared informer).
+  if (csrControllers.length > 0) runs.push(runReconcilers(deps.stores.csrs, csrControllers, common, signal));
   if (on("csrcleaner")) runs.push(runCleaner(deps.stores.csrs, { clock: deps.clock, logger, ...(deps.schedule ? { schedule: deps.schedule } : {}) }, signal));
   if (on("root-ca-cert-publisher")) {
     const p = { namespaces: deps.stores.namespaces, configMaps: deps.stores.configMaps, rootCaPem: deps.rootCaPem, logger, ...(deps.schedule ? { schedule: deps.schedule } : {}) };

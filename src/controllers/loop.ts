@@ -12,6 +12,9 @@ import { timerSchedule } from "./queue.ts";
 export interface Reconciler<T extends ApiObject> {
   readonly name: string;
   reconcile(obj: T, signal: AbortSignal): Promise<void>;
+  /** Optional cheap guard on a watch event's object: false ⇒ that event is not queued for this
+   *  reconciler (it would be a no-op). Safe because every later change arrives as its own event. */
+  wants?(obj: T): boolean;
 }
 
 export function objectKey(obj: ApiObject): string {
@@ -28,7 +31,8 @@ export interface WatchLoopOptions<T extends ApiObject> {
   readonly store: Store<T>;
   /** Keys to enqueue for an event; default the object's own key. Return [] to ignore. */
   readonly keys?: (type: string, obj: T) => readonly string[];
-  readonly queue: WorkQueue;
+  /** A WorkQueue, or several behind one `add` (one watch feeding many controllers). */
+  readonly queue: { add(key: string, obj: T): void };
   readonly logger: Logger;
   readonly name: string;
   readonly schedule?: Schedule;
@@ -42,7 +46,7 @@ export async function feedQueue<T extends ApiObject>(o: WatchLoopOptions<T>, sig
     try {
       for await (const ev of o.store.watch({ signal, resourceVersion: "" })) {
         if (ev.type === "BOOKMARK" || ev.type === "ERROR") continue;
-        for (const k of keysOf(ev.type, ev.object)) o.queue.add(k);
+        for (const k of keysOf(ev.type, ev.object)) o.queue.add(k, ev.object);
       }
     } catch (err) {
       if (signal.aborted) return;
@@ -60,18 +64,35 @@ export interface ControllerOptions {
 }
 
 /** Run one reconciler over one store until `signal` aborts. */
-export async function runReconciler<T extends ApiObject>(
+export function runReconciler<T extends ApiObject>(store: Store<T>, reconciler: Reconciler<T>, opts: ControllerOptions, signal: AbortSignal): Promise<void> {
+  return runReconcilers(store, [reconciler], opts, signal);
+}
+
+/** Several reconcilers over one store: ONE watch (each event decoded once, not once per controller,
+ *  as client-go's shared informers do) feeding a queue per reconciler, so each keeps its own
+ *  back-off and one controller's slow key never delays another's. */
+export async function runReconcilers<T extends ApiObject>(
   store: Store<T>,
-  reconciler: Reconciler<T>,
+  reconcilers: readonly Reconciler<T>[],
   opts: ControllerOptions,
   signal: AbortSignal,
 ): Promise<void> {
-  const queue = new WorkQueue(opts.queue);
-  const handle = async (key: string): Promise<void> => {
-    const { namespace, name } = splitKey(key);
-    const obj = await store.get(namespace, name);
-    if (obj !== undefined) await reconciler.reconcile(obj, signal);
+  const queues = reconcilers.map(() => new WorkQueue(opts.queue));
+  const runs = reconcilers.map((reconciler, i) => {
+    const handle = async (key: string): Promise<void> => {
+      const { namespace, name } = splitKey(key);
+      const obj = await store.get(namespace, name); // the latest state, never a stale event's
+      if (obj !== undefined) await reconciler.reconcile(obj, signal);
+    };
+    return queues[i]!.run(handle, signal, opts.logger, reconciler.name);
+  });
+  const fanOut = {
+    add: (key: string, obj: T): void =>
+      queues.forEach((q, i) => {
+        if (reconcilers[i]?.wants?.(obj) !== false) q.add(key);
+      }),
   };
-  const feeding = feedQueue({ store, queue, logger: opts.logger, name: reconciler.name, schedule: opts.schedule }, signal);
-  await Promise.all([queue.run(handle, signal, opts.logger, reconciler.name), feeding]);
+  const name = reconcilers.map((r) => r.name).join("+");
+  const feeding = feedQueue({ store, queue: fanOut, logger: opts.logger, name, schedule: opts.schedule }, signal);
+  await Promise.all([...runs, feeding]);
 }

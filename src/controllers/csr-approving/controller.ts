@@ -94,6 +94,7 @@ export function createApprovingController(o: ApprovingControllerOptions): Reconc
 
   return {
     name: "csrapproving",
+    wants: (obj) => (obj.status?.certificate ?? "") === "" && !hasConditionType(obj, "Approved") && !hasConditionType(obj, "Denied"),
     async reconcile(obj) {
       if ((obj.status?.certificate ?? "") !== "") return;
       if (hasConditionType(obj, "Approved") || hasConditionType(obj, "Denied")) return;

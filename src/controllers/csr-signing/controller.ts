@@ -129,6 +129,7 @@ export function createSigningController(o: SigningControllerOptions): Reconciler
 
   return {
     name: "csrsigning",
+    wants: (obj) => (obj.status?.certificate ?? "") === "" && o.signers.has(obj.spec.signerName) && isCsrApproved(obj) && !isCsrFailed(obj),
     async reconcile(obj) {
       if ((obj.status?.certificate ?? "") !== "") return;
       if (!isCsrApproved(obj) || isCsrFailed(obj)) return;
