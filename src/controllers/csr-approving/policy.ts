@@ -12,11 +12,11 @@ import type { Cidr } from "./cidr.ts";
 export interface ApprovalPolicy {
   readonly name: string;
   readonly signerName: string;
-  /** Anchored regular expression the subject CN must match (absent: any CN). */
+  /** Anchored regular expression the subject CN must match (when absent, every CN matches). */
   readonly commonName?: RegExp;
   /** Subject O values allowed (each O must be listed); absent: no O allowed. */
   readonly groups: readonly string[];
-  /** spec.usages must be a subset; absent: any. */
+  /** spec.usages must be a subset; when absent, all usages are allowed. */
   readonly usages?: readonly string[];
   /** Longest validity approved; requests without expirationSeconds count as the signing duration. */
   readonly maxDurationMs?: number;
