@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { Agent, request as httpsRequest } from "node:https";
 import { request as httpRequest, Agent as HttpAgent } from "node:http";
 import { tmpdir } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { join } from "node:path";
 import { systemClock, systemRandom, toBase64, utf8 } from "../src/base/index.ts";
 import { parseCsrRequest, verifyCsrOnce, type CertificateSigningRequest } from "../src/api/index.ts";
@@ -193,6 +194,8 @@ export default async function (r: Reporter): Promise<void> {
     // Open loop at 100 CSRs/s for 5 s: the issue's latency goal (p99 < 50 ms). Arrivals follow the
     // schedule (t0 + i·10 ms), not the previous request, so a slow one does not hide the queueing it causes.
     const open: Promise<number>[] = [];
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     const t0 = performance.now();
     for (let i = 0; i < 500; i++) {
       const wait = t0 + i * 10 - performance.now();
@@ -200,7 +203,8 @@ export default async function (r: Reporter): Promise<void> {
       open.push(oneCsr(api.call, waiters, `open-${i}`, pems[i % pems.length]!));
     }
     const lat = await Promise.all(open);
-    r.row({ name: "  open loop 100 CSR/s: p99 create→issued", ours: pct(lat, 99), unit: "ms", lowerIsBetter: true, note: `p50 ${pct(lat, 50).toFixed(1)} ms; goal p99 < 50 ms` });
+    loop.disable();
+    r.row({ name: "  open loop 100 CSR/s: p99 create→issued", ours: pct(lat, 99), unit: "ms", lowerIsBetter: true, note: `p50 ${pct(lat, 50).toFixed(1)} ms; goal p99 < 50 ms; event-loop stalls p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms` });
     r.note(`${N} P-256 CSRs, the data dir's CA for both; (b) includes 3 API round trips + the approving and signing controllers + the watch; cfssl is one HTTP request (no mTLS, Go on every core).`);
     api.agent.destroy();
   } finally {

@@ -14,6 +14,7 @@ import { nodeIo, runCli } from "../src/cli/index.ts";
 import {
   createCsr, encodeCertificatePem, encodeCsrPem, encodePrivateKeyPem, generateKeyPair, makeDn, parseCertificatePem, parseCertificatesPem, parsePrivateKeyPem,
 } from "../src/pki/index.ts";
+import { orderSigningChain } from "../src/main/signing-cas.ts";
 import { startTestServer, type TestServer } from "./helpers/kpki.ts";
 import { createKubectl, kubectlBinary, type Kubectl } from "./helpers/kubectl.ts";
 
@@ -72,9 +73,10 @@ describe("kpki serve --cluster-signing-* flags", { skip: (!hasOpenssl || kubectl
     const otherCa = await createRootCa({ subject: makeDn([{ type: "CN", value: "other" }]), key: other, validityMs: DAY, clock: systemClock, random: systemRandom });
     await writeFile(join(work, "other.pem"), encodeCertificatePem(otherCa));
     await writeFile(join(work, "policy.yaml"), "policies: [ {name: x, bogus: 1} ]\n");
+    await writeFile(join(work, "good-policy.yaml"), "policies:\n  - name: robots\n    signerName: kubernetes.io/kube-apiserver-client\n    commonName: \"robot-[0-9]+\"\n    groups: [robots]\n    requesters: { groups: [kubeadm:cluster-admins] }\n");
     server = await startTestServer({
       dataDir: dir,
-      csrSigning: { perSigner: { "kube-apiserver-client": { certFile: join(work, "inter.pem"), keyFile: join(work, "inter-key.pem") } }, durationMs: 48 * 3_600_000 },
+      csrSigning: { perSigner: { "kube-apiserver-client": { certFile: join(work, "inter.pem"), keyFile: join(work, "inter-key.pem") } }, durationMs: 48 * 3_600_000, approvalPolicyFile: join(work, "good-policy.yaml") },
     });
     k = createKubectl(server.adminConf);
   });
@@ -135,6 +137,15 @@ describe("kpki serve --cluster-signing-* flags", { skip: (!hasOpenssl || kubectl
     assert.equal(Buffer.compare(Buffer.from(certs[0]!.issuerDer), Buffer.from(root.subjectDer)), 0);
   });
 
+  it("--csr-approval-policy-file: a matching CSR is approved by the named policy and issued", async () => {
+    const pem = encodeCsrPem(createCsr({ subject: makeDn([{ type: "CN", value: "robot-7" }, { type: "O", value: "robots" }]), key: generateKeyPair(P256) }));
+    assert.equal((await k(["create", "-f", "-"], { input: csrYaml("robot-7", pem) })).code, 0);
+    const certs = parseCertificatesPem(await issued(k, "robot-7"));
+    assert.equal(certs.length, 2, "leaf + intermediate");
+    const cond = await k(["get", "csr", "robot-7", "-o", 'jsonpath={.status.conditions[?(@.type=="Approved")].reason}:{.status.conditions[?(@.type=="Approved")].message}']);
+    assert.equal(cond.stdout, 'PolicyApproved:Auto approving by kpki approval policy "robots".');
+  });
+
   const BAD: { name: string; args: (w: string) => string[]; want: (w: string) => string }[] = [
     { name: "missing cert file", args: (w) => ["--cluster-signing-kube-apiserver-client-cert-file", join(w, "nope.pem"), "--cluster-signing-kube-apiserver-client-key-file", join(w, "inter-key.pem")], want: (w) => `kpki: --cluster-signing-kube-apiserver-client-cert-file ${join(w, "nope.pem")}: cannot read: no such file` },
     { name: "key that matches no certificate", args: (w) => ["--cluster-signing-cert-file", join(w, "other.pem"), "--cluster-signing-key-file", join(w, "inter-key.pem")], want: (w) => `kpki: --cluster-signing-key-file ${join(w, "inter-key.pem")}: does not match any certificate in ${join(w, "other.pem")}` },
@@ -153,4 +164,30 @@ describe("kpki serve --cluster-signing-* flags", { skip: (!hasOpenssl || kubectl
       assert.ok(err.startsWith(b.want(work)), `${err} does not start with ${b.want(work)}`);
     });
   }
+});
+
+describe("orderSigningChain: the CA is the certificate matching the key, its issuers follow", () => {
+  it("finds them in any order and leaves unrelated bundle members out", async () => {
+    const cn = (c: { subject: { attributes: readonly { type: string; value: string }[] } }) => c.subject.attributes.find((a) => a.type === "CN")?.value;
+    const env = { clock: systemClock, random: systemRandom };
+    const rootKey = generateKeyPair(P256);
+    const root = await createRootCa({ subject: makeDn([{ type: "CN", value: "root" }]), key: rootKey, validityMs: DAY, ...env });
+    const rootSigner = createLocalSigner({ signerName: "r", caCertificate: root, key: localKeySigner(rootKey), ...env });
+    const midKey = generateKeyPair(P256);
+    const mid = await createIntermediateCa({ parent: rootSigner, subject: makeDn([{ type: "CN", value: "mid" }]), key: midKey, validityMs: DAY });
+    const midSigner = createLocalSigner({ signerName: "m", caCertificate: mid, key: localKeySigner(midKey), chain: [root], ...env });
+    const leafKey = generateKeyPair(P256);
+    const issuing = await createIntermediateCa({ parent: midSigner, subject: makeDn([{ type: "CN", value: "issuing" }]), key: leafKey, validityMs: DAY });
+    const stray = await createRootCa({ subject: makeDn([{ type: "CN", value: "stray" }]), key: generateKeyPair(P256), validityMs: DAY, ...env });
+    const TABLE = [
+      { name: "CA first, then chain", certs: [issuing, mid, root] },
+      { name: "root first (a bundle), stray member", certs: [root, stray, mid, issuing] },
+    ];
+    for (const t of TABLE) {
+      const got = orderSigningChain(t.certs, leafKey.publicKey);
+      assert.equal(got && cn(got.ca), "issuing", t.name);
+      assert.deepEqual(got?.chain.map(cn), ["mid", "root"], t.name);
+    }
+    assert.equal(orderSigningChain([root, mid], leafKey.publicKey), undefined);
+  });
 });

@@ -39,3 +39,25 @@ test("startControllers: approve → issue, auto-approve kubelet client, publish 
   ac.abort();
   await running;
 });
+
+test("runReconcilers: one watch feeds every reconciler; wants() keeps no-op events out of a queue", async () => {
+  const { runReconcilers } = await import("./index.ts");
+  const clock = testClock();
+  const stores = memoryStores(clock);
+  const seen: Record<"picky" | "all", string[]> = { picky: [], all: [] };
+  const mk = (name: "picky" | "all", wants?: (o: { metadata: { name?: string } }) => boolean) => ({
+    name,
+    ...(wants ? { wants } : {}),
+    reconcile: async (o: { metadata: { name?: string } }) => void seen[name].push(o.metadata.name ?? ""),
+  });
+  const ac = new AbortController();
+  const running = runReconcilers(stores.csrs, [mk("picky", (o) => (o.metadata.name ?? "").startsWith("a-")), mk("all")], { logger: { info: () => undefined, warn: () => undefined, error: () => undefined } }, ac.signal);
+  await stores.csrs.create(csrObject({ name: "x", cn: "x" }));
+  await stores.csrs.create(csrObject({ name: "a-1", cn: "a" }));
+  await until(async () => seen.picky.length > 0 && seen.all.length === 2);
+  // FIFO: had "x" been queued for picky, picky would have reconciled it before "a-1".
+  assert.deepEqual(seen.picky, ["a-1"]);
+  assert.deepEqual(seen.all, ["x", "a-1"]);
+  ac.abort();
+  await running;
+});

@@ -1,5 +1,5 @@
 // X.509 certificates (RFC 5280 §4.1): parse, build a TBS from a template, sign, serials, key ids.
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import { decodePem, encodePem, toHex } from "../base/index.ts";
 import type { RandomSource } from "../base/index.ts";
 import {
@@ -157,7 +157,8 @@ export const encodeCertificatePem = (c: Certificate): string => encodePem("CERTI
 export function keyIdentifier(spki: Uint8Array): Uint8Array {
   const [, bits] = children(expect(parseDer(spki), TAG.SEQUENCE, "SubjectPublicKeyInfo"));
   const key = readBitString(expect(bits, TAG.BIT_STRING, "subjectPublicKey")).bytes;
-  return new Uint8Array(createHash("sha1").update(key).digest());
+  // One-shot crypto.hash (Node ≥ 20.12): no Hash object per call, once or twice per issuance.
+  return new Uint8Array(hash("sha1", key, "buffer"));
 }
 
 /** RFC 5280 §4.1.2.2 (positive, ≤ 20 octets) and CA/B BR §7.1 (≥ 64 bits of CSPRNG output): 128 random

@@ -10,6 +10,7 @@ import { checkDeclaredLength } from "./body.ts";
 import { aggregatedVersion, AGGREGATED_V2, AGGREGATED_V2BETA1, VERSION_INFO, type DiscoveryDocs } from "./discovery.ts";
 import { impersonatedUser } from "./impersonate.ts";
 import type { ServerMetrics } from "./metrics.ts";
+import type { ExtraPathHandler } from "./extra-paths.ts";
 import { OPENAPI_V2_PROTOBUF } from "./openapi-v2.ts";
 import { socketState, type ParseCertificate } from "./peer.ts";
 import { parseRequestInfo, type RequestInfo } from "./request-info.ts";
@@ -30,8 +31,7 @@ export interface HandlerOptions extends RestEnv {
   readonly metrics?: ServerMetrics;
 }
 
-/** A GET-only non-resource path served from main/ (it has already passed authn and authz). */
-export type ExtraPathHandler = (query: URLSearchParams) => Promise<{ readonly contentType: string; readonly body: string }>;
+export type { ExtraPathHandler } from "./extra-paths.ts";
 
 const VERSION_BODY = JSON.stringify(VERSION_INFO);
 const NO_QUERY = new URLSearchParams(); // shared by query-less requests; never mutated
