@@ -7,9 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { seededRandom, toHex } from "../base/index.ts";
 import {
-  encodeCertificatePem, keyIdentifier, parseCertificateDer, parseCertificatePem, parseCertificatesPem, randomSerial, signTemplate,
+  encodeCertificatePem, keyIdentifier, parseCertificateDer, parseCertificatePem, parseCertificatesPem, randomSerial,
   verifySignedBy,
 } from "./certificate.ts";
+import { signTemplate } from "./issued.ts";
 import { encodeUnsigned } from "./der.ts";
 import { PkiError } from "./errors.ts";
 import { encodePrivateKeyPem, generateKeyPair, spkiOf } from "./keys.ts";

@@ -251,5 +251,3 @@ export function verifySignedBy(cert: Certificate, issuer: Certificate): boolean 
   return verifySignature(s.oid, cert.tbs, s.signature, issuer.publicKey);
 }
 
-// signTemplate lives with the rest of issuance (issued.ts); re-exported here for existing importers.
-export { signTemplate } from "./issued.ts";

@@ -5,7 +5,7 @@
 // per-request metrics are plain counters in a Map, rendered at scrape time (≈ 0.05 µs a request);
 // prom-client keeps the certificate histogram, fed only on an authentication cache miss.
 import { Histogram, Registry } from "prom-client";
-import type { ExtraPathHandler } from "./handler.ts";
+import type { ExtraPathHandler } from "./extra-paths.ts";
 
 export const METRICS_PATH = "/metrics";
 
