@@ -13,6 +13,7 @@ import type { CommandEntry } from "../cli/index.ts";
 export const MAIN_COMMANDS: readonly CommandEntry[] = [
   { name: "serve", summary: "run a kubectl-compatible API server (mTLS, RBAC, CSR API) over a data dir", load: () => import("./serve.ts") },
   { name: "certs ledger", summary: "list every certificate the CSR signers issued (requester, approver, validity)", load: () => import("./ledger.ts") },
+  { name: "backup", summary: "write a consistent online backup of a running kpki (objects + ledger) as a kpki.db", load: () => import("./backup.ts") },
 ];
 // ────────────────────────────────────────────────────────────────────────────────────────────────
 

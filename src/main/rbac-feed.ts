@@ -67,12 +67,14 @@ export async function feedRbacIndex(
   signal: AbortSignal,
   log: Log,
   onPolicyChange: () => void = () => undefined,
+  /** false: leave aggregation to the leader-elected controller (main/leader-aggregation.ts). */
+  options: { readonly aggregate?: boolean } = {},
 ): Promise<void> {
   const clusterRoles = new Map<string, ClusterRole>();
   let pending = false;
   let ready = false;
   const aggregate = (): void => {
-    if (pending || !ready || signal.aborted) return;
+    if (options.aggregate === false || pending || !ready || signal.aborted) return;
     pending = true;
     setImmediate(() => {
       pending = false;

@@ -4,6 +4,7 @@ import { CliError, defineCommand, type Io, type OptionSpec } from "../cli/index.
 import { parseDuration } from "../base/index.ts";
 import { SIGNER_FLAGS, type CsrSigningFlags, type SignerFlag } from "./signing-cas.ts";
 import { startServer, type ServeOptions } from "./start-server.ts";
+import { LEADER_OPTIONS, leaderElectionFlags } from "./leader-flags.ts";
 
 type Values = Readonly<Record<string, string | boolean | string[] | undefined>>;
 const s = (v: Values, k: string): string | undefined => (typeof v[k] === "string" ? (v[k] as string) : undefined);
@@ -74,6 +75,7 @@ export function serveOptions(v: Values): ServeOptions {
     throw new CliError("usage", "serve: --client-ca-file, --tls-cert-file and --tls-private-key-file go together");
   }
   const csrSigning = csrSigningFlags(v);
+  const leaderElection = leaderElectionFlags(v);
   return {
     dataDir,
     host,
@@ -85,6 +87,7 @@ export function serveOptions(v: Values): ServeOptions {
     tlsCertFile: tls[1],
     tlsKeyFile: tls[2],
     ...(csrSigning !== undefined ? { csrSigning } : {}),
+    ...(leaderElection !== undefined ? { leaderElection } : {}),
     ...(storage === "etcd"
       ? { etcd: { servers, caFile: s(v, "etcd-cafile"), certFile: s(v, "etcd-certfile"), keyFile: s(v, "etcd-keyfile"), prefix: s(v, "etcd-prefix") } }
       : {}),
@@ -111,6 +114,7 @@ export const command = defineCommand(
       "serve --data-dir DIR [--listen 127.0.0.1:6443] [--storage sqlite|memory] [--anonymous-auth=true|false] [--token-auth-file F] [--client-ca-file F --tls-cert-file F --tls-private-key-file F]",
       "serve --data-dir DIR [--cluster-signing-cert-file F --cluster-signing-key-file F | --cluster-signing-kube-apiserver-client-cert-file F …] [--cluster-signing-duration 8760h] [--csr-approval-policy-file F]",
       "serve --data-dir DIR --storage etcd --etcd-servers https://HOST:2379[,…] [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--etcd-prefix P]",
+      "serve --data-dir DIR [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s]",
     ],
     options: [
       { name: "data-dir", type: "string", arg: "DIR", help: "state + PKI; an empty DIR is provisioned like `kpki init --dir DIR`" },
@@ -127,6 +131,7 @@ export const command = defineCommand(
       { name: "tls-cert-file", type: "string", arg: "FILE", help: "serving certificate (chain) PEM" },
       { name: "tls-private-key-file", type: "string", arg: "FILE", help: "serving key PEM" },
       ...SIGNING_OPTIONS,
+      ...LEADER_OPTIONS,
     ],
     notes: ["SIGTERM or Ctrl-C stops accepting, ends watches, finishes in-flight requests and exits 0."],
   },

@@ -6,7 +6,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { systemClock, systemRandom, type Clock, type RandomSource } from "../base/index.ts";
 import { matchesHost, parseCertificateDer, parseCertificatePem, type Certificate } from "../pki/index.ts";
-import { runServiceAccountsController, startControllers } from "../controllers/index.ts";
+import { runServiceAccountsController, startControllers, type Lease } from "../controllers/index.ts";
 import {
   RbacIndex, alwaysAllow, anonymousAuthenticator, bootstrapPolicy, failOnError, privilegedGroupAuthorizer, tokenAuthenticator, unionAuthenticator,
   unionAuthorizer, withAuthenticatedGroup, x509Authenticator, type Authenticator, type Authorizer,
@@ -20,6 +20,10 @@ import { cachedAuthorizer } from "./authz-cache.ts";
 import { feedRbacIndex, type RbacStores } from "./rbac-feed.ts";
 import { loadSigning, type CsrSigningFlags, type SigningSetup } from "./signing-cas.ts";
 import { LEDGER_PATH, ledgerHandler } from "./ledger.ts";
+import { BACKUP_PATH, backupHandler } from "./backup.ts";
+import { electionIdentity, runWhileLeading, type LeaderElectionFlags } from "./leader.ts";
+import { runClusterRoleAggregation } from "./leader-aggregation.ts";
+import { voidUndelivered } from "./leader-ledger.ts";
 
 export interface ServeOptions extends PkiFiles {
   readonly dataDir: string;
@@ -41,6 +45,8 @@ export interface ServeOptions extends PkiFiles {
   readonly controllers?: boolean;
   /** kube-controller-manager's --cluster-signing-* and --csr-approval-policy-file (signing-cas.ts). */
   readonly csrSigning?: CsrSigningFlags;
+  /** kube-controller-manager's --leader-elect*: the controllers run on the Lease holder only. */
+  readonly leaderElection?: LeaderElectionFlags;
   readonly log?: (line: string) => void;
 }
 
@@ -116,6 +122,24 @@ function runControllers(signing: SigningSetup & { rootCaPem: string }, w: Contro
   ).catch((err: unknown) => w.log(`controllers stopped: ${err instanceof Error ? err.message : String(err)}`));
 }
 
+/** What kube-controller-manager would run, on the elected leader only (leader.ts); `signal` aborts
+ *  when leadership is lost. The ledger sweep runs before the signer can sign anything. */
+async function runLeaderWork(o: ServeOptions, signing: SigningSetup & { rootCaPem: string }, w: ControllerWiring, signal: AbortSignal): Promise<void> {
+  const runs: Promise<unknown>[] = [runClusterRoleAggregation(w.storeFor(resource(RBAC, "clusterroles")), signal, w.log)];
+  if (o.controllers === false) return void (await Promise.all(runs));
+  const sa = { namespaces: w.storeFor(resource("", "namespaces")), serviceAccounts: w.storeFor(resource("", "serviceaccounts")) };
+  runs.push(runServiceAccountsController(sa, signal).catch(() => undefined));
+  if (signing.signers.size > 0) {
+    const csrs = w.storeFor(resource("certificates.k8s.io", "certificatesigningrequests")) as Store<CertificateSigningRequest>;
+    const sweep = voidUndelivered(w.backend, csrs, w.clock).then(
+      (voided) => voided.length > 0 && w.log(`controllers: ledger: voided ${voided.length} certificate(s) signed but never delivered by an earlier leader: ${voided.join(", ")}`),
+      (err: unknown) => w.log(`controllers: ledger sweep: ${err instanceof Error ? err.message : String(err)}`),
+    );
+    runs.push(sweep.then(() => (signal.aborted ? undefined : runControllers(signing, w, signal))));
+  }
+  await Promise.all(runs);
+}
+
 /** A serving certificate that does not name the address kubeconfigs use fails every client's TLS check. */
 function warnUnlessNamed(certPem: string, host: string, log: (line: string) => void): void {
   let named = true;
@@ -160,7 +184,7 @@ async function prepareState(
   };
   const rbac = new RbacIndex();
   const authorizer = cachedAuthorizer(unionAuthorizer(privilegedGroupAuthorizer(["system:masters"]), rbac));
-  await feedRbacIndex(rbac, rbacStores, signal, env.log, () => authorizer.invalidate());
+  await feedRbacIndex(rbac, rbacStores, signal, env.log, () => authorizer.invalidate(), { aggregate: false }); // the leader aggregates
   return { storeFor, rbac, authorizer };
 }
 
@@ -199,16 +223,17 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       host,
       port,
       onInternalError: (err) => log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
-      extraPaths: new Map([[LEDGER_PATH, ledgerHandler(backend)]]),
+      extraPaths: new Map([[LEDGER_PATH, ledgerHandler(backend)], [BACKUP_PATH, backupHandler(backend)]]),
     });
     warnUnlessNamed(pki.tlsCertPem, clientHost, log);
     await ensureKubernetesService(storeFor, { securePort: server.port }); // kube-apiserver's own bootstrap, like the namespaces
-    const serviceAccountsDone = o.controllers === false ? Promise.resolve() : runServiceAccountsController({ namespaces: storeFor(resource("", "namespaces")), serviceAccounts: storeFor(resource("", "serviceaccounts")) }, stop.signal).catch(() => undefined);
-    // Controllers start once serving succeeded, so a failed start leaves nothing writing behind.
-    const controllersDone =
-      o.controllers !== false && signing.signers.size > 0
-        ? runControllers(signing, { storeFor, backend, authorizer, clock, random, log }, stop.signal)
-        : Promise.resolve();
+    // Controllers start once serving succeeded, so a failed start leaves nothing writing behind; they
+    // run on the Lease holder only, on every backend (one SQLite replica is trivially the leader).
+    const wiring: ControllerWiring = { storeFor, backend, authorizer, clock, random, log };
+    const leases = storeFor(resource("coordination.k8s.io", "leases")) as Store<Lease>;
+    const election = { leases, flags: o.leaderElection ?? {}, identity: electionIdentity(random), clock, soleWriter: o.storage !== "etcd", log };
+    const leaderDone = runWhileLeading(election, (signal) => runLeaderWork(o, signing, wiring, signal), stop.signal)
+      .catch((err: unknown) => log(`leader election stopped: ${err instanceof Error ? err.message : String(err)}`));
     const explicit = o.clientCaFile !== undefined || o.tlsCertFile !== undefined;
     if (!explicit) await pointKubeconfigsAt(o.dataDir, urlFor(server.port));
     let closing: Promise<void> | undefined;
@@ -216,8 +241,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       (closing ??= (async () => {
         await server.close();
         stop.abort();
-        await controllersDone;
-        await serviceAccountsDone;
+        await leaderDone; // releases the Lease, so a successor need not wait it out
         await backend.close();
       })());
     return { url: server.url, port: server.port, dataDir: o.dataDir, adminKubeconfig: explicit ? undefined : join(o.dataDir, "admin.conf"), provisioned: pki.provisioned, close };
