@@ -1,12 +1,14 @@
 // certificates.k8s.io/v1 CertificateSigningRequest: wire types, small helpers shared by registry/ and
 // controllers/, and the validation of pkg/apis/certificates/validation/validation.go with Kubernetes'
 // exact messages (reference k8s-csr-api-and-signers.md §2). Pure: no I/O.
-import { decodePem, fromBase64, fromUtf8, messageOf } from "../base/index.ts";
-import { parseCertificateDer, parseCsrPem, verifyCsrSignature } from "../pki/index.ts";
+import { fromBase64, fromUtf8, messageOf } from "../base/index.ts";
+import { parseCsrPem, verifyCsrSignature } from "../pki/index.ts";
 import type { Csr } from "../pki/index.ts";
 import type { FieldError } from "./errors.ts";
 import type { ApiObject, ObjectMeta } from "./meta.ts";
 import { validateSignerName } from "./signer-name.ts";
+import { certificateDataError } from "./certificate-data.ts";
+export { certificateDataError } from "./certificate-data.ts";
 
 export { validateSignerName } from "./signer-name.ts";
 
@@ -231,28 +233,6 @@ function requestError(obj: CertificateSigningRequest): string | undefined {
     p.signatureError = verifyCsrOnce(p.csr) ? null : SIGNATURE_ERRORS[p.csr.keyAlgorithm.kind];
   }
   return p.signatureError ?? undefined;
-}
-
-/** validateCertificate: status.certificate must be CERTIFICATE PEM blocks without headers. */
-export function certificateDataError(pem: string): string | undefined {
-  if (pem === "") return undefined;
-  let blocks;
-  try {
-    blocks = decodePem(pem);
-  } catch (err) {
-    return messageOf(err);
-  }
-  for (const b of blocks) {
-    if (b.type !== "CERTIFICATE") return `only CERTIFICATE PEM blocks are allowed, found ${JSON.stringify(b.type)}`;
-    if (Object.keys(b.headers).length !== 0) return "no PEM block headers are permitted";
-    if (b.der.length === 0) return "found CERTIFICATE PEM block containing 0 certificates";
-    try {
-      parseCertificateDer(b.der);
-    } catch (err) {
-      return messageOf(err);
-    }
-  }
-  return blocks.length === 0 ? "must contain at least one CERTIFICATE PEM block" : undefined;
 }
 
 function validateUsages(usages: readonly string[], o: Options): FieldError[] {
