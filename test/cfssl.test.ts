@@ -22,8 +22,8 @@ before(async () => {
   assert.equal(r.status, 0, r.stderr);
 });
 
-test("print-defaults config|csr: byte for byte cfssl's", async () => {
-  for (const what of ["config", "csr"]) {
+test("print-defaults config|csr|list: byte for byte cfssl's", async () => {
+  for (const what of ["config", "csr", "list"]) {
     assert.equal((await runKpki(["cfssl", "print-defaults", what])).stdout, sh("cfssl", ["print-defaults", what], dir));
   }
 });
@@ -109,4 +109,39 @@ test("cfssljson reads -f FILE and the API envelope; certinfo -csr", async () => 
   const info = JSON.parse((await runKpki(["cfssl", "certinfo", "-csr", "wrapped.csr"], { cwd: dir })).stdout) as { Subject: { CommonName: string }; DNSNames: string[] };
   assert.equal(info.Subject.CommonName, "system:node:node-0");
   assert.deepEqual(info.DNSNames, ["node-0"]);
+});
+
+test("certinfo -csr: byte for byte cfssl's dump of Go's x509.CertificateRequest (RSA, ECDSA, Ed25519; URIs, emails, critical extensions)", async () => {
+  sh("openssl", ["req", "-new", "-newkey", "ed25519", "-nodes", "-keyout", "ed.key", "-subj", "/CN=ed", "-out", "ed.csr"], dir);
+  sh("openssl", [
+    "req", "-new", "-key", "minjun.key", "-out", "full.csr", "-subj", "/C=KR/ST=Seoul/L=Gangnam/O=a/O=b/OU=u/CN=minjun/emailAddress=m@x.io/street=Main St/postalCode=123/serialNumber=42",
+    "-addext", "subjectAltName=DNS:x.io,email:m@x.io,URI:spiffe://td/ns/a,URI:https://u:p@h.io:8443/p/a%20th?q=1,URI:urn:x:y,URI:http://h/a!b?,IP:10.1.2.3",
+    "-addext", "basicConstraints=critical,CA:TRUE,pathlen:2", "-addext", "keyUsage=digitalSignature",
+  ], dir);
+  writeFileSync(join(dir, "uri-csr.json"), JSON.stringify({ CN: "frag", hosts: ["http://h/p#fr%20ag", "::1", "a@b.io"], key: { algo: "ecdsa", size: 384 } }));
+  assert.equal((await pipeKpki(["cfssl", "genkey", "uri-csr.json"], ["cfssljson", "-bare", "uri"], dir)).status, 0);
+  for (const f of ["ca.csr", "web.csr", "cfssl-node.csr", "minjun.csr", "ed.csr", "full.csr", "uri.csr"]) {
+    const r = await runKpki(["cfssl", "certinfo", "-csr", f], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, sh("cfssl", ["certinfo", "-csr", f], dir), f);
+  }
+});
+
+test("gencert -initca: hosts and ca.pathlen as cfssl writes them (IP SANs kept, DNS dropped; keys matched case-insensitively)", async () => {
+  const req = { cn: "Hosted Root", hosts: ["ca.example.com", "10.1.1.1"], key: { algo: "ecdsa", size: 256 }, ca: { expiry: "87600h", pathlen: 1 } };
+  writeFileSync(join(dir, "hosted-csr.json"), JSON.stringify(req));
+  const r = await pipeKpki(["cfssl", "gencert", "-initca", "hosted-csr.json"], ["cfssljson", "-bare", "hosted"], dir);
+  assert.equal(r.status, 0, r.stderr);
+  sh("sh", ["-c", "cfssl gencert -initca hosted-csr.json 2>/dev/null | cfssljson -bare hosted-by-cfssl"], dir);
+  const ext = (f: string): string => sh("openssl", ["x509", "-in", f, "-noout", "-subject", "-ext", "subjectAltName,basicConstraints,keyUsage"], dir);
+  assert.equal(ext("hosted.pem"), ext("hosted-by-cfssl.pem"));
+  for (const want of [/CA:TRUE, pathlen:1/, /Certificate Sign, CRL Sign\n/, /Alternative Name: \n {4}IP Address:10\.1\.1\.1\n/]) assert.match(ext("hosted.pem"), want);
+  const days = (f: string): number => new Date(sh("openssl", ["x509", "-in", f, "-noout", "-enddate"], dir).replace("notAfter=", "").trim()).getTime();
+  assert.ok(Math.abs(days("hosted.pem") - days("hosted-by-cfssl.pem")) < 86400_000);
+  // The CSR keeps every host, as cfssl's does.
+  assert.match(sh("openssl", ["req", "-in", "hosted.csr", "-noout", "-text"], dir), /DNS:ca\.example\.com, IP Address:10\.1\.1\.1/);
+  // -initca -ca-key KEY: the new CA uses that key (cfssl initca.NewFromPEM).
+  const k = await pipeKpki(["cfssl", "gencert", "-initca", "-ca-key", "hosted-key.pem", "hosted-csr.json"], ["cfssljson", "-bare", "rekeyed"], dir);
+  assert.equal(k.status, 0, k.stderr);
+  assert.equal(sh("openssl", ["x509", "-in", "rekeyed.pem", "-noout", "-pubkey"], dir), sh("openssl", ["x509", "-in", "hosted.pem", "-noout", "-pubkey"], dir));
 });

@@ -69,6 +69,39 @@ async function readLedger(etcd: EtcdCluster): Promise<LedgerRecord[]> {
 
 const isApproved = (c: CsrView): boolean => (c.status?.conditions ?? []).some((x) => x.type === "Approved");
 
+/** Every approved CSR holds exactly one certificate, no serial was delivered twice, and the ledger
+ *  has exactly one live entry per delivered certificate (and none for undelivered ones). */
+function checkIssuance(csrs: readonly CsrView[], ledger: readonly LedgerRecord[]): Map<string, string> {
+  const delivered = new Map<string, string>(); // serial → CSR
+  for (const c of csrs.filter(isApproved)) {
+    const certs = parseCertificatesPem(Buffer.from(c.status?.certificate ?? "", "base64").toString());
+    assert.equal(certs.length, 1, `${c.metadata.name} holds ${certs.length} certificates`);
+    const serial = certs[0]!.serialHex;
+    assert.ok(!delivered.has(serial), `serial ${serial} delivered to ${delivered.get(serial)} and ${c.metadata.name}`);
+    delivered.set(serial, c.metadata.name);
+  }
+  const live = ledger.filter((r) => r.discarded === undefined);
+  const liveByCsr = new Map<string, LedgerRecord[]>();
+  for (const r of live) liveByCsr.set(r.csr.uid, [...(liveByCsr.get(r.csr.uid) ?? []), r]);
+  for (const c of csrs.filter(isApproved)) {
+    const entries = liveByCsr.get(c.metadata.uid) ?? [];
+    assert.equal(entries.length, 1, `${c.metadata.name} has ${entries.length} live ledger entries`);
+    assert.equal(delivered.get(entries[0]!.serial), c.metadata.name, `${c.metadata.name}'s ledger entry is not its certificate`);
+  }
+  assert.equal(live.length, delivered.size, "live ledger entries without a delivered certificate");
+  return delivered;
+}
+
+/** The kubectl watch saw every acknowledged create (ADDED) and every approved CSR's issuance. */
+async function checkWatch(watch: { lines(): string[]; stderr(): string }, load: { created: Set<string>; approved: Set<string> }): Promise<void> {
+  const seen = (re: RegExp): boolean => watch.lines().some((l) => re.test(l));
+  const issued = (n: string): boolean => seen(new RegExp(`^MODIFIED\\s+${n}\\s.*Approved,Issued`));
+  await waitUntil(() => [...load.approved].every(issued), 10_000, "the watch to show every issuance").catch(() => undefined); // the assertion says which
+  const notAdded = [...load.created].filter((n) => !seen(new RegExp(`^ADDED\\s+${n}\\s`)));
+  const notIssued = [...load.approved].filter((n) => !issued(n));
+  assert.deepEqual([notAdded, notIssued], [[], []], `the watch missed events; stderr: ${watch.stderr()}`);
+}
+
 describe("crash: kill -9 the leading kpki replica and an etcd member under load", { skip: SKIP, timeout: 90_000 }, () => {
   it("loses nothing acknowledged and signs every approved CSR exactly once", async () => {
     const etcd = await startEtcd({ members: 3 });
@@ -127,34 +160,11 @@ describe("crash: kill -9 the leading kpki replica and an etcd member under load"
       const unapproved = [...load.approved].filter((n) => !isApproved(byName.get(n)!));
       assert.deepEqual(unapproved, [], "acknowledged approvals that did not stick");
 
-      const delivered = new Map<string, string>(); // serial → CSR
-      for (const c of csrs.filter(isApproved)) {
-        const certs = parseCertificatesPem(Buffer.from(c.status?.certificate ?? "", "base64").toString());
-        assert.equal(certs.length, 1, `${c.metadata.name} holds ${certs.length} certificates`);
-        const serial = certs[0]!.serialHex;
-        assert.ok(!delivered.has(serial), `serial ${serial} delivered to ${delivered.get(serial)} and ${c.metadata.name}`);
-        delivered.set(serial, c.metadata.name);
-      }
       const ledger = await readLedger(etcd);
-      const live = ledger.filter((r) => r.discarded === undefined);
-      const liveByCsr = new Map<string, LedgerRecord[]>();
-      for (const r of live) liveByCsr.set(r.csr.uid, [...(liveByCsr.get(r.csr.uid) ?? []), r]);
-      for (const c of csrs.filter(isApproved)) {
-        const entries = liveByCsr.get(c.metadata.uid) ?? [];
-        assert.equal(entries.length, 1, `${c.metadata.name} has ${entries.length} live ledger entries`);
-        assert.equal(delivered.get(entries[0]!.serial), c.metadata.name, `${c.metadata.name}'s ledger entry is not its certificate`);
-      }
-      assert.equal(live.length, delivered.size, "live ledger entries without a delivered certificate");
-
-      // The watch on the survivor saw every acknowledged create and every issuance.
-      const seen = (re: RegExp): boolean => watch!.lines().some((l) => re.test(l));
-      await waitUntil(() => [...load.approved].every((n) => seen(new RegExp(`^MODIFIED\\s+${n}\\s.*Approved,Issued`))), 10_000, "the watch to show every issuance")
-        .catch(() => undefined); // the assertions below say which
-      const notAdded = [...load.created].filter((n) => !seen(new RegExp(`^ADDED\\s+${n}\\s`)));
-      const notIssued = [...load.approved].filter((n) => !seen(new RegExp(`^MODIFIED\\s+${n}\\s.*Approved,Issued`)));
-      assert.deepEqual([notAdded, notIssued], [[], []], `the watch missed events; stderr: ${watch.stderr()}`);
+      const delivered = checkIssuance(csrs, ledger);
+      await checkWatch(watch, load);
       assert.ok(load.created.size >= 50 && load.approved.size >= 30, `too little load: ${load.created.size} creates, ${load.approved.size} approvals`);
-      const discarded = ledger.length - live.length;
+      const discarded = ledger.length - delivered.size;
       process.stderr.write(`crash-etcd: ${load.created.size} creates, ${load.approved.size} approvals acknowledged; ${delivered.size} issued; ` +
         `${discarded} voided ledger entries; lease taken over ${takeoverMs} ms after kill -9; etcd member m${raftLeader} (raft leader) killed\n`);
     } finally {

@@ -29,6 +29,9 @@ before(async () => {
   writeFileSync(join(dir, "ok-config.json"), '{"signing":{"profiles":{"www":{"usages":["server auth"],"expiry":"1h"}}}}');
   writeFileSync(join(dir, "bad-algo.json"), '{"CN":"x","key":{"algo":"dsa","size":1024}}');
   writeFileSync(join(dir, "bad-cluster.yaml"), "keyAlgorithm: rsa-512\n");
+  writeFileSync(join(dir, "bad-ca-expiry.json"), '{"CN":"x","ca":{"expiry":"soon"}}');
+  writeFileSync(join(dir, "truncated.der"), Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ""), "base64").subarray(0, 100));
+  assert.equal((await pipeKpki(["cfssl", "gencert", "-ca", "ca.pem", "-ca-key", "ca-key.pem", "leaf-csr.json"], ["cfssljson", "-bare", "leafcert"], dir)).status, 0);
 });
 
 const CASES: [string, string[], RegExp][] = [
@@ -43,6 +46,16 @@ const CASES: [string, string[], RegExp][] = [
   ["missing file", ["cfssl", "sign", "-ca", "missing.pem", "-ca-key", "ca-key.pem", "leaf.csr"], /^kpki: cannot read missing\.pem: no such file or directory/],
   ["missing inspect file", ["inspect", "nope.crt"], /^kpki: cannot read nope\.crt: no such file or directory/],
   ["bad cluster spec", ["init", "--dir", "out", "--config", "bad-cluster.yaml"], /^kpki: bad-cluster\.yaml: keyAlgorithm: unknown "rsa-512"/],
+  ["a leaf certificate as the signing CA", ["cfssl", "sign", "-ca", "leafcert.pem", "-ca-key", "leafcert-key.pem", "leaf.csr"], /^kpki: leafcert\.pem: not a CA certificate \(no basicConstraints CA:TRUE\)/],
+  ["truncated DER", ["inspect", "truncated.der"], /^kpki: truncated\.der: neither PEM nor a DER certificate or CSR \(.*truncated/],
+  ["lint of a truncated PEM", ["lint", "truncated.pem"], /^kpki: truncated\.pem: .*(truncated|malformed)/],
+  ["verify against a truncated CA file", ["verify", "--ca", "truncated.pem", "--purpose", "server", "leafcert.pem"], /^kpki: truncated\.pem: /],
+  ["cfssljson fed something else", ["cfssljson", "-bare", "out", "-f", "garbage.pem"], /^kpki: garbage\.pem: cannot parse the cfssl JSON input/],
+  ["-initca with an unparseable ca.expiry", ["cfssl", "gencert", "-initca", "bad-ca-expiry.json"], /^kpki: bad-ca-expiry\.json: CA\.expiry: cannot parse "soon"/],
+  ["-initca with a malformed -ca-key", ["cfssl", "gencert", "-initca", "-ca-key", "garbage.pem", "leaf-csr.json"], /^kpki: garbage\.pem: /],
+  ["kubeconfig user with an http server", ["kubeconfig", "user", "--dir", ".", "--name", "x", "--server", "http://x"], /^kpki: kubeconfig user: --server must be an https:\/\/ URL/],
+  ["kubeconfig user with an unparseable validity", ["kubeconfig", "user", "--dir", ".", "--name", "x", "--validity", "forever"], /^kpki: kubeconfig user: --validity: cannot parse "forever"/],
+  ["kubeconfig user without an init'd dir", ["kubeconfig", "user", "--dir", "nowhere", "--name", "x"], /^kpki: cannot read nowhere\/pki\/ca\.crt: no such file or directory/],
   ["unknown command", ["frobnicate"], /^kpki: unknown command "frobnicate" \(see kpki --help\)/],
   ["unknown flag", ["init", "--dri", "x"], /^kpki: init: Unknown option '--dri'/],
 ];

@@ -51,3 +51,12 @@ test("cfssl certinfo names: repeated attributes joined with commas, all values i
   const dn = { attributes: [{ type: "C", value: "KR" }, { type: "O", value: "a" }, { type: "O", value: "b" }, { type: "CN", value: "x" }] };
   assert.deepEqual(cfsslName(dn), { common_name: "x", country: "KR", organization: "a,b", names: ["KR", "a", "b", "x"] });
 });
+
+test("help notes: a line that does not end a sentence continues its paragraph (no blank line)", async () => {
+  const h = renderHelp({ ...SPEC, notes: ["Fields: a, b,", "c, d.", "Second paragraph."] });
+  assert.match(h, /\n\nFields: a, b,\nc, d\.\n\nSecond paragraph\.\n$/);
+  const { command: init } = await import("./cmd-init.ts");
+  assert.match(init.usage, /serviceCIDR \(10\.96\.0\.0\/12\),\ndnsDomain/);
+  const { command: etcd } = await import("./cmd-etcd.ts");
+  assert.match(etcd.usage, /ca\.crt\n--etcd-certfile/);
+});

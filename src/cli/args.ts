@@ -19,7 +19,8 @@ export interface CommandSpec {
   /** Synopsis lines without the leading "kpki ". */
   readonly synopsis: readonly string[];
   readonly options: readonly OptionSpec[];
-  /** Extra paragraphs after the option list. */
+  /** Text after the option list, one line per entry. A line that ends a sentence (".", "!", "?")
+   *  ends its paragraph; any other line continues on the next line with no blank line between. */
   readonly notes?: readonly string[];
   /** cfssl style: single-dash long flags (`-ca=x`, `-initca`). */
   readonly singleDash?: boolean;
@@ -74,7 +75,12 @@ export function renderHelp(spec: CommandSpec): string {
     const w = Math.max(...rows.map((r) => r[0].length));
     for (const [f, h] of rows) lines.push(`  ${f.padEnd(w)}  ${h}`);
   }
-  for (const n of spec.notes ?? []) lines.push("", n);
+  let continues = false;
+  for (const n of spec.notes ?? []) {
+    if (!continues) lines.push("");
+    lines.push(n);
+    continues = !/[.!?]$/.test(n.trimEnd());
+  }
   return `${lines.join("\n")}\n`;
 }
 

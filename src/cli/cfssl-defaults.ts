@@ -1,5 +1,6 @@
 // `cfssl print-defaults` text, byte for byte as cfssl 1.2 prints it.
 export const PRINT_DEFAULTS: Readonly<Record<string, string>> = {
+  list: "Default configurations are available for:\n\tconfig\n\tcsr\n",
   csr: `{
     "CN": "example.net",
     "hosts": [

@@ -1,8 +1,7 @@
 // cfssl's JSON shapes, reproduced field for field: certinfo (cfssl 1.2 certinfo.Certificate) and
-// the CSR dump of `certinfo -csr`. Pure formatting.
-import type { Certificate, Csr, DistinguishedName } from "../pki/index.ts";
+// the JSON encoding Go's encoding/json produces. Pure formatting (the CSR dump is cfssl-csr-info.ts).
+import type { Certificate, DistinguishedName } from "../pki/index.ts";
 import { encodeCertificatePem } from "../pki/index.ts";
-import { toBase64 } from "../base/index.ts";
 
 // Go's x509.SignatureAlgorithm.String() for the names pki/ gives (openssl's spelling).
 const GO_SIGALG: Record<string, string> = {
@@ -66,35 +65,13 @@ export function cfsslCertInfo(c: Certificate): Record<string, unknown> {
   };
 }
 
-/** `cfssl certinfo -csr` prints Go's x509.CertificateRequest; we print its portable fields. */
-export function cfsslCsrInfo(csr: Csr): Record<string, unknown> {
-  const attr = (t: string): string[] | null => {
-    const v = csr.subject.attributes.filter((a) => a.type === t).map((a) => a.value);
-    return v.length > 0 ? v : null;
-  };
-  return {
-    Raw: toBase64(csr.der),
-    RawSubjectPublicKeyInfo: toBase64(csr.spki),
-    Version: 0,
-    SignatureAlgorithm: GO_SIGALG[csr.signatureAlgorithm] ?? csr.signatureAlgorithm,
-    PublicKeyAlgorithm: csr.keyAlgorithm.kind === "rsa" ? "RSA" : csr.keyAlgorithm.kind === "ecdsa" ? "ECDSA" : "Ed25519",
-    Subject: {
-      Country: attr("C"),
-      Organization: attr("O"),
-      OrganizationalUnit: attr("OU"),
-      Locality: attr("L"),
-      Province: attr("ST"),
-      CommonName: csr.subject.attributes.find((a) => a.type === "CN")?.value ?? "",
-      Names: csr.subject.attributes.map((a) => ({ Type: a.type, Value: a.value })),
-    },
-    DNSNames: csr.sans.dns.length ? csr.sans.dns : null,
-    EmailAddresses: csr.sans.email.length ? csr.sans.email : null,
-    IPAddresses: csr.sans.ip.length ? csr.sans.ip : null,
-    URIs: csr.sans.uri.length ? csr.sans.uri : null,
-  };
-}
+const BIGINT = "\u0000bigint:";
 
-/** Go's encoding/json escapes <, > and & in strings (HTML-safe); cfssl's output has "\u003c" etc. */
+/** Go's encoding/json: <, >, &, U+2028 and U+2029 escaped in strings (HTML-safe; cfssl's output has
+ *  "\u003c" etc.), and big.Int (a bigint here) written as a bare number of any length. */
 export function goJson(v: unknown, indent?: number): string {
-  return JSON.stringify(v, null, indent).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+  const text = JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? `${BIGINT}${x.toString()}` : x), indent);
+  return text
+    .replace(/"\\u0000bigint:(-?\d+)"/g, "$1")
+    .replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

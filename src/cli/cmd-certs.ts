@@ -84,16 +84,25 @@ async function renew(io: Io, dir: string, target: string, validityMs: number): P
     throw new CliError("usage", `certs renew: unknown certificate "${target}" in ${dir} (have: ${known.join(", ")}, all)`);
   }
   const now = systemClock.now();
+  // Check every target before writing anything: a bad CA must not leave "all" half-renewed.
+  const jobs = [];
   for (const s of chosen) {
     if (s.isCa) throw new CliError("usage", `certs renew: "${s.name}" is a CA; CAs are not renewed (re-run init after removing it to replace it)`);
     const old = existing.get(s.name);
     const ca = existing.get(s.ca ?? "");
     if (old?.state !== "present") throw new CliError("input", `certs renew: ${s.name}: ${old?.state === "broken" ? old.problem : "not found"}`);
     if (ca?.state !== "present") throw new CliError("input", `certs renew: ${s.name}: its CA "${s.ca ?? ""}" is ${ca?.state === "broken" ? ca.problem : "missing (pki key and certificate needed)"}`);
-    const issued = await renewCertificate(s, old.cert, localCa(ca, systemRandom), { now, validityMs });
+    // A CA key that is not the certificate's would sign certificates that verify against nothing.
+    const caFiles = `${dir}/${specs.find((x) => x.name === s.ca)?.files ?? s.ca ?? ""}`;
+    if (!ca.keyMatches) throw new CliError("input", `certs renew: ${caFiles}.key does not match ${caFiles}.crt; nothing renewed`);
     const kc = s.kubeconfig ? await kubeconfigTarget(io, dir, s.kubeconfig) : { server: "", clusterName: "" };
+    jobs.push({ s, old, ca, kc });
+  }
+  for (const { s, old, ca, kc } of jobs) {
+    const issued = await renewCertificate(s, old.cert, localCa(ca, systemRandom), { now, validityMs });
     await writeIssued(s, issued, { dir, sink: ioSink(io), caPem: encodeCertificatePem(ca.cert), ...kc });
-    io.stdout(`certificate ${s.kubeconfig && !s.files ? `embedded in the kubeconfig file ${s.kubeconfig}` : `for ${s.description}`} renewed\n`);
+    // kubeadm prints the certificate's long name: "certificate for serving the Kubernetes API renewed".
+    io.stdout(`${s.kubeconfig && !s.files ? `certificate embedded in the kubeconfig file ${s.kubeconfig}` : s.description} renewed\n`);
   }
   return 0;
 }
@@ -116,7 +125,7 @@ export const command = defineCommand(
     if (sub === "check-expiration" && target === undefined) return checkExpiration(io, dir, outputFormat(p, "certs"));
     if (sub === "renew" && target !== undefined && extra.length === 0) {
       const v = str(p, "validity");
-      return renew(io, dir, target, v ? parseExpiry(v, "--validity", "value") : 365 * DAY);
+      return renew(io, dir, target, v ? parseExpiry(v, "certs renew", "--validity") : 365 * DAY);
     }
     throw new CliError("usage", `certs: expected "check-expiration" or "renew NAME|all" (see kpki certs --help)`);
   },

@@ -4,16 +4,18 @@
 import type { Certificate, KeyAlgorithm, KeyPair, SubjectAltNames } from "../pki/index.ts";
 import {
   createCsr, encodeCertificatePem, encodeCsrPem, encodePrivateKeyPem, generateKeyPair, generateKeyPairAsync,
-  lintCertificate, parseCertificatesPem, parseCsrPem, parsePrivateKeyPem, publicKeyMatches, sansFromHosts,
+  lintCertificate, makeSans, parseCertificatesPem, parseCsrPem, parsePrivateKeyPem, publicKeyMatches, sansFromHosts,
 } from "../pki/index.ts";
 import type { SigningProfile } from "../ca/index.ts";
 import { CaError, createLocalSigner, createRootCa, localKeySigner } from "../ca/index.ts";
 import { CFSSL_DEFAULT_PROFILE, parseCaConfig, parseCsrJson, selectProfile } from "../config/index.ts";
+import type { CsrJson } from "../config/index.ts";
 import { HOUR, messageOf, systemClock, systemRandom } from "../base/index.ts";
 import { bool, defineCommand, str, type Parsed } from "./args.ts";
 import { CliError } from "./errors.ts";
 import type { Io } from "./io.ts";
-import { cfsslCertInfo, cfsslCsrInfo, goJson } from "./cfssl-json.ts";
+import { cfsslCertInfo, goJson } from "./cfssl-json.ts";
+import { cfsslCsrInfo } from "./cfssl-csr-info.ts";
 import { PRINT_DEFAULTS } from "./cfssl-defaults.ts";
 
 /** cfssl's -initca default validity (initca.go: 5 years). */
@@ -55,6 +57,9 @@ async function loadSigner(io: Io, p: Parsed) {
   });
   const key = wrap(keyFile, () => parsePrivateKeyPem(keyText));
   if (!publicKeyMatches(caCert.publicKey, key.publicKey)) throw new CliError("input", `${keyFile}: private key does not match the certificate in ${caFile}`);
+  // cfssl signs with any certificate; what a non-CA issues verifies nowhere (RFC 5280 §4.2.1.9, §4.2.1.3).
+  if (caCert.basicConstraints?.ca !== true) throw new CliError("input", `${caFile}: not a CA certificate (no basicConstraints CA:TRUE); it cannot sign certificates`);
+  if (caCert.keyUsage && !caCert.keyUsage.includes("keyCertSign")) throw new CliError("input", `${caFile}: CA certificate without keyUsage keyCertSign; it cannot sign certificates`);
   const now = systemClock.now();
   return createLocalSigner({ signerName: "cfssl", caCertificate: caCert, key: localKeySigner(key), clock: { now: () => now }, random: systemRandom });
 }
@@ -92,17 +97,36 @@ async function signCsr(io: Io, p: Parsed, csrPem: string, file: string, sans?: S
 
 const HOSTLESS = "e_server_auth_without_san";
 
+/** -initca (cfssl initca.New / NewFromPEM with -ca-key): a self-signed root from csr.json. As cfssl's
+ *  local signer does for a root, the certificate keeps the request's IP hosts and drops DNS, email
+ *  and URI hosts (the CSR keeps them all); keyUsage is cfssl's "cert sign" + "crl sign". */
+async function initCa(io: Io, p: Parsed, req: CsrJson): Promise<Record<string, string>> {
+  const keyFile = str(p, "ca-key");
+  const keyText = keyFile ? await io.readText(keyFile) : undefined;
+  const k = keyFile && keyText !== undefined ? wrap(keyFile, () => parsePrivateKeyPem(keyText)) : await newKey(req.key);
+  const hosts = sansFromHosts([...req.hosts]);
+  const csrPem = encodeCsrPem(createCsr({ subject: req.subject, sans: hosts, key: k, ca: true }));
+  const now = systemClock.now();
+  const cert = await createRootCa({
+    subject: req.subject,
+    key: k,
+    validityMs: req.ca?.expiryMs ?? CA_EXPIRY_MS,
+    ...(req.ca?.pathLen !== undefined ? { pathLen: req.ca.pathLen } : {}),
+    keyUsage: ["keyCertSign", "cRLSign"],
+    ...(hosts.ip.length > 0 ? { sans: makeSans({ ip: hosts.ip }) } : {}),
+    clock: { now: () => now },
+    random: systemRandom,
+  });
+  return { cert: encodeCertificatePem(cert), csr: csrPem, key: keyPem(k) };
+}
+
 async function gencert(io: Io, p: Parsed, file: string, keyOnly: boolean): Promise<Record<string, string>> {
   const req = parseCsrJson(await io.readText(file), file);
+  if (bool(p, "initca")) return initCa(io, p, req); // cfssl ignores -hostname with -initca
   const hosts = hostsOverride(p) ?? sansFromHosts([...req.hosts]);
-  if (!keyOnly && !bool(p, "initca")) await loadSigner(io, p); // fail on a bad CA before generating a key
+  if (!keyOnly) await loadSigner(io, p); // fail on a bad CA before generating a key
   const key = await newKey(req.key);
-  const csrPem = encodeCsrPem(createCsr({ subject: req.subject, sans: hosts, key, ...(bool(p, "initca") ? { ca: true } : {}) }));
-  if (bool(p, "initca")) {
-    const now = systemClock.now();
-    const cert = await createRootCa({ subject: req.subject, key, validityMs: req.ca?.expiryMs ?? CA_EXPIRY_MS, ...(req.ca?.pathLen !== undefined ? { pathLen: req.ca.pathLen } : {}), clock: { now: () => now }, random: systemRandom });
-    return { cert: encodeCertificatePem(cert), csr: csrPem, key: keyPem(key) };
-  }
+  const csrPem = encodeCsrPem(createCsr({ subject: req.subject, sans: hosts, key }));
   if (keyOnly) return { csr: csrPem, key: keyPem(key) };
   return { cert: await signCsr(io, p, csrPem, file, hosts), csr: csrPem, key: keyPem(key) };
 }
@@ -137,17 +161,17 @@ export const command = defineCommand(
     summary: "cfssl-compatible commands printing cfssl's JSON: genkey, gencert, sign, certinfo, print-defaults.",
     synopsis: [
       "cfssl genkey [-initca] csr.json",
-      "cfssl gencert -initca csr.json",
+      "cfssl gencert -initca [-ca-key=existing-key.pem] csr.json",
       "cfssl gencert -ca=ca.pem -ca-key=ca-key.pem [-config=ca-config.json] [-profile=NAME] [-hostname=H,…] csr.json",
       "cfssl sign -ca ca.pem -ca-key ca-key.pem [-config … -profile …] [-hostname …] csr.pem",
       "cfssl certinfo -cert FILE | -csr FILE",
-      "cfssl print-defaults config|csr",
+      "cfssl print-defaults config|csr|list",
     ],
     singleDash: true,
     options: [
       { name: "initca", type: "boolean", help: "make a self-signed CA from csr.json" },
       { name: "ca", type: "string", arg: "FILE", help: "CA certificate (PEM)" },
-      { name: "ca-key", type: "string", arg: "FILE", help: "CA private key (PEM)" },
+      { name: "ca-key", type: "string", arg: "FILE", help: "CA private key (PEM); with -initca, the key of the new CA" },
       { name: "config", type: "string", arg: "FILE", help: "ca-config.json with signing profiles" },
       { name: "profile", type: "string", arg: "NAME", help: "signing profile (default: signing.default)" },
       { name: "hostname", type: "string", arg: "HOSTS", help: "comma-separated SANs, replacing the request's hosts" },
@@ -167,9 +191,9 @@ export const command = defineCommand(
       out = { cert: await signCsr(io, p, await io.readText(f), f) };
     } else if (sub === "certinfo") out = await certinfo(io, p);
     else if (sub === "print-defaults") {
-      const what = onePositional(p, sub, "config|csr");
+      const what = onePositional(p, sub, "config|csr|list");
       const text = PRINT_DEFAULTS[what];
-      if (text === undefined) throw new CliError("usage", `cfssl print-defaults: unknown type "${what}" (config, csr)`);
+      if (text === undefined) throw new CliError("usage", `cfssl print-defaults: unknown type "${what}" (config, csr, list)`);
       io.stdout(text);
       return 0;
     } else throw new CliError("usage", `cfssl: unknown subcommand "${sub ?? ""}" (genkey, gencert, sign, certinfo, print-defaults)`);

@@ -14,14 +14,18 @@ async function readCa(io: Io, dir: string) {
   const keyFile = `${dir}/pki/ca.key`;
   const certText = await io.readText(certFile);
   const keyText = await io.readText(keyFile);
-  try {
-    const cert = parseCertificatePem(certText);
-    const key = parsePrivateKeyPem(keyText);
-    if (!publicKeyMatches(cert.publicKey, key.publicKey)) throw new Error(`${keyFile} does not match the certificate`);
-    return { cert, key };
-  } catch (err) {
-    throw new CliError("input", `${certFile}: ${messageOf(err)}`);
-  }
+  const parse = <T>(file: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      throw new CliError("input", `${file}: ${messageOf(err)}`);
+    }
+  };
+  const cert = parse(certFile, () => parseCertificatePem(certText));
+  const key = parse(keyFile, () => parsePrivateKeyPem(keyText));
+  if (!publicKeyMatches(cert.publicKey, key.publicKey)) throw new CliError("input", `${keyFile}: private key does not match the certificate in ${certFile}`);
+  if (cert.basicConstraints?.ca !== true) throw new CliError("input", `${certFile}: not a CA certificate (no basicConstraints CA:TRUE)`);
+  return { cert, key };
 }
 
 /** The server and cluster name of DIR/admin.conf when present, else the defaults. */
@@ -52,10 +56,12 @@ export const command = defineCommand(
     const name = requireStr(p, "name", "kubeconfig user");
     const groups = (p.values["group"] as string[] | undefined) ?? [];
     const v = str(p, "validity");
-    const validityMs = v ? parseExpiry(v, "--validity", "value") : 365 * DAY;
+    const validityMs = v ? parseExpiry(v, "kubeconfig user", "--validity") : 365 * DAY;
+    const serverFlag = str(p, "server");
+    if (serverFlag !== undefined && !/^https:\/\/[^/\s]+/.test(serverFlag)) throw new CliError("usage", `kubeconfig user: --server must be an https:// URL, not "${serverFlag}"`);
     const ca = await readCa(io, dir);
     const cluster = await clusterOf(io, dir);
-    const server = str(p, "server") ?? cluster.server;
+    const server = serverFlag ?? cluster.server;
     const now = systemClock.now();
     const subject = subjectOf({ commonName: name, organizations: groups });
     const it = await issueLeaf(localCa(ca, systemRandom), { subject, sans: emptySans(), usages: ["digital signature", "client auth"], role: "client", alg: ca.cert.keyAlgorithm.kind === "ed25519" ? ca.cert.keyAlgorithm : { kind: "ecdsa", curve: "P-256" }, validityMs, now });

@@ -9,32 +9,39 @@ import {
   parseCertificatesPem,
   parseCsrDer,
   parseCsrPem,
-  parsePrivateKeyPem,
   parsePublicKeyPem,
   verifyCsrSignature,
 } from "../pki/index.ts";
 import { decodePem, encodePem, fromUtf8, messageOf } from "../base/index.ts";
 import { CliError } from "./errors.ts";
+import { describePrivateKeyBlock } from "./inspect-key.ts";
 
 export type Item =
   | { readonly kind: "certificate"; readonly label: string; readonly cert: Certificate }
   | { readonly kind: "csr"; readonly label: string; readonly facts: unknown }
-  | { readonly kind: "private-key" | "public-key"; readonly label: string; readonly facts: unknown };
+  | { readonly kind: "private-key" | "public-key" | "ec-parameters"; readonly label: string; readonly facts: unknown };
 
 const KEY_TYPES = ["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY"];
+
+export interface ReadOptions {
+  /** Passphrase for encrypted private keys (inspect --passin). */
+  readonly passphrase?: string;
+}
 
 function fail(file: string, err: unknown): never {
   throw new CliError("input", `${file}: ${messageOf(err)}`);
 }
 
-function fromPem(text: string, file: string): Item[] {
-  const blocks = (() => {
+function fromPem(text: string, file: string, opts: ReadOptions = {}): Item[] {
+  const all = (() => {
     try {
       return decodePem(text);
     } catch (err) {
       return fail(file, err);
     }
   })();
+  // `openssl ecparam -genkey` writes an "EC PARAMETERS" block before the key: only the key matters.
+  const blocks = all.some((b) => b.type !== "EC PARAMETERS") ? all.filter((b) => b.type !== "EC PARAMETERS") : all;
   if (blocks.length === 0) {
     if (text.includes("-----BEGIN")) fail(file, "truncated or malformed PEM (no complete BEGIN/END block)");
     return [];
@@ -49,9 +56,11 @@ function fromPem(text: string, file: string): Item[] {
       else if (b.type === "CERTIFICATE REQUEST" || b.type === "NEW CERTIFICATE REQUEST") {
         const csr = parseCsrPem(pem);
         items.push({ kind: "csr", label, facts: { ...describeCsr(csr), signatureValid: verifyCsrSignature(csr) } });
-      } else if (b.type === "ENCRYPTED PRIVATE KEY") items.push({ kind: "private-key", label, facts: { type: "encrypted private key (PKCS#8)" } });
-      else if (KEY_TYPES.includes(b.type)) items.push({ kind: "private-key", label, facts: { type: `private key (${b.type})`, algorithm: formatKeyAlgorithm(parsePrivateKeyPem(pem).algorithm) } });
-      else if (b.type === "PUBLIC KEY") items.push({ kind: "public-key", label, facts: { type: "public key (SPKI)", algorithm: formatKeyAlgorithm(parsePublicKeyPem(pem).algorithm) } });
+      } else if (KEY_TYPES.includes(b.type)) items.push({ kind: "private-key", label, facts: describePrivateKeyBlock(b, opts.passphrase) });
+      else if (b.type === "EC PARAMETERS") items.push({ kind: "ec-parameters", label, facts: { type: "EC parameters (no key)" } });
+      else if (b.type === "PUBLIC KEY" || b.type === "RSA PUBLIC KEY") {
+        items.push({ kind: "public-key", label, facts: { type: b.type === "PUBLIC KEY" ? "public key (SPKI)" : "public key (PKCS#1)", algorithm: formatKeyAlgorithm(parsePublicKeyPem(pem).algorithm) } });
+      }
       else fail(file, `unsupported PEM block "${b.type}"`);
     } catch (err) {
       if (err instanceof CliError) throw err;
@@ -84,10 +93,10 @@ async function fromKubeconfig(text: string, file: string): Promise<Item[]> {
 }
 
 /** Every item in a file's bytes; throws one line naming the file when nothing can be read. */
-export async function readItems(bytes: Uint8Array, file: string): Promise<Item[]> {
+export async function readItems(bytes: Uint8Array, file: string, opts: ReadOptions = {}): Promise<Item[]> {
   const text = fromUtf8(bytes);
   if (text.includes("-----BEGIN")) {
-    const items = fromPem(text, file);
+    const items = fromPem(text, file, opts);
     if (items.length > 0) return items;
   }
   if (/^\s*(apiVersion|kind|clusters|users|contexts|current-context)\s*:/m.test(text) || /^\s*\{\s*"(apiVersion|kind|clusters)"/.test(text)) {

@@ -3,7 +3,7 @@
 import { K8S_USAGES } from "../ca/index.ts";
 import type { SigningProfile } from "../ca/index.ts";
 import { HOUR } from "../base/index.ts";
-import { ConfigError, asObj, deepFreeze, fieldError, isObj, optBool, optNum, optStr, optStrList, parseJsonText } from "./errors.ts";
+import { ConfigError, asObj, deepFreeze, fieldError, goFields, isObj, optBool, optNum, optStr, optStrList, parseJsonText } from "./errors.ts";
 import { parseExpiry } from "./csr-json.ts";
 
 export interface CaConfig {
@@ -19,7 +19,8 @@ export const CFSSL_DEFAULT_PROFILE: SigningProfile = deepFreeze({
 });
 
 function parseProfile(v: unknown, name: string, base: SigningProfile, source: string, path: string): SigningProfile {
-  const o = asObj(v, source, path);
+  // Go's encoding/json: field names match case-insensitively (cfssl config.SigningProfile).
+  const o = goFields(asObj(v, source, path), ["usages", "expiry", "ca_constraint"]);
   const usages = o["usages"] === undefined ? [...base.usages] : optStrList(o, "usages", source, `${path}.`);
   const unknown = usages.filter((u) => !K8S_USAGES.includes(u));
   if (unknown.length > 0) throw fieldError(source, `${path}.usages`, `unknown usage ${unknown.map((u) => `"${u}"`).join(", ")}`);
@@ -28,7 +29,7 @@ function parseProfile(v: unknown, name: string, base: SigningProfile, source: st
   let isCa: boolean | undefined;
   let pathLen: number | undefined;
   if (isObj(o["ca_constraint"])) {
-    const c = o["ca_constraint"];
+    const c = goFields(o["ca_constraint"], ["is_ca", "max_path_len", "max_path_len_zero"]);
     isCa = optBool(c, "is_ca", source, `${path}.ca_constraint.`);
     const max = optNum(c, "max_path_len", source, `${path}.ca_constraint.`);
     const zero = optBool(c, "max_path_len_zero", source, `${path}.ca_constraint.`);
@@ -40,8 +41,8 @@ function parseProfile(v: unknown, name: string, base: SigningProfile, source: st
 }
 
 export function caConfigFromObject(v: unknown, source: string): CaConfig {
-  const top = asObj(v, source, "(top level)");
-  const signing = asObj(top["signing"] ?? {}, source, "signing");
+  const top = goFields(asObj(v, source, "(top level)"), ["signing"]);
+  const signing = goFields(asObj(top["signing"] ?? {}, source, "signing"), ["default", "profiles"]);
   const def = signing["default"] === undefined ? CFSSL_DEFAULT_PROFILE : parseProfile(signing["default"], "default", CFSSL_DEFAULT_PROFILE, source, "signing.default");
   const profiles: Record<string, SigningProfile> = {};
   const raw = asObj(signing["profiles"] ?? {}, source, "signing.profiles");

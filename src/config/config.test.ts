@@ -82,3 +82,17 @@ test("kubeconfig: bad base64 and dangling context name the file and field", asyn
   const kc = await parseKubeconfig("contexts: [{name: c, context: {cluster: nope, user: u}}]\ncurrent-context: c", "k.conf");
   assert.throws(() => currentIdentity(kc, "k.conf"), /k\.conf: clusters: cluster "nope" of context "c" not found/);
 });
+
+test("csr.json and ca-config.json keys match case-insensitively, as Go's encoding/json does for cfssl", async () => {
+  const r = parseCsrJson('{"cn":"root","Key":{"ALGO":"rsa","Size":3072},"Names":[{"o":"a"}],"ca":{"Expiry":"87600h","pathlen":1}}', "r.json");
+  assert.deepEqual(r.subject.attributes, [{ type: "O", value: "a" }, { type: "CN", value: "root" }]);
+  assert.deepEqual(r.key, { kind: "rsa", bits: 3072 });
+  assert.deepEqual(r.ca, { expiryMs: 87600 * 3600_000, pathLen: 1 });
+  assert.deepEqual(parseCsrJson('{"CN":"r","CA":{"pathlenzero":true}}', "r.json").ca, { pathLen: 0 });
+  assert.deepEqual(parseCsrJson('{"CN":"r","CA":{"pathlen":0}}', "r.json").ca, {});
+  const { parseCaConfig } = await import("./index.ts");
+  const cfg = parseCaConfig('{"Signing":{"Profiles":{"www":{"Usages":["server auth"],"EXPIRY":"1h","CA_Constraint":{"IS_CA":true}}}}}', "c.json");
+  assert.deepEqual(cfg.profiles["www"]?.usages, ["server auth"]);
+  assert.equal(cfg.profiles["www"]?.expiryMs, 3600_000);
+  assert.equal(cfg.profiles["www"]?.isCa, true);
+});

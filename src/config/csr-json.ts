@@ -2,7 +2,7 @@
 // OU}], optional CA {expiry, pathlen, pathlenzero}. Several `names` entries give several O (etc.).
 import type { DistinguishedName, KeyAlgorithm, NameAttribute } from "../pki/index.ts";
 import { parseDuration } from "../base/index.ts";
-import { asObj, deepFreeze, fieldError, optBool, optNum, optStr, optStrList, parseJsonText } from "./errors.ts";
+import { asObj, deepFreeze, fieldError, goFields, optBool, optNum, optStr, optStrList, parseJsonText } from "./errors.ts";
 
 export interface CsrJson {
   readonly subject: DistinguishedName;
@@ -25,7 +25,7 @@ const NAME_KEYS = [
 /** cfssl's defaults (csr.NewKeyRequest): ECDSA P-256 when "key" is absent. */
 export function parseCfsslKey(v: unknown, source: string): KeyAlgorithm {
   if (v === undefined || v === null) return { kind: "ecdsa", curve: "P-256" };
-  const k = asObj(v, source, "key");
+  const k = goFields(asObj(v, source, "key"), ["algo", "size"]);
   const algo = optStr(k, "algo", source, "key.") ?? "ecdsa";
   const size = optNum(k, "size", source, "key.");
   if (algo === "rsa") {
@@ -46,7 +46,7 @@ export function parseCfsslKey(v: unknown, source: string): KeyAlgorithm {
 function parseNames(v: unknown, source: string): NameAttribute[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw fieldError(source, "names", "must be a list of objects");
-  const entries = v.map((e, i) => asObj(e, source, `names[${i}]`));
+  const entries = v.map((e, i) => goFields(asObj(e, source, `names[${i}]`), NAME_KEYS.map(([k]) => k)));
   const out: NameAttribute[] = [];
   for (const [key, type] of NAME_KEYS) {
     entries.forEach((e, i) => {
@@ -58,7 +58,8 @@ function parseNames(v: unknown, source: string): NameAttribute[] {
 }
 
 export function csrJsonFromObject(v: unknown, source: string): CsrJson {
-  const o = asObj(v, source, "(top level)");
+  // cfssl's json tags: CN, hosts, key, names, ca (matched case-insensitively, as Go does).
+  const o = goFields(asObj(v, source, "(top level)"), ["CN", "hosts", "key", "names", "CA"]);
   const cn = optStr(o, "CN", source, "") ?? "";
   const hosts = optStrList(o, "hosts", source, "");
   const attrs = parseNames(o["names"], source);
@@ -66,13 +67,14 @@ export function csrJsonFromObject(v: unknown, source: string): CsrJson {
   if (attrs.length === 0 && hosts.length === 0) throw fieldError(source, "CN", "missing (and no names or hosts)");
   let ca: CsrJson["ca"];
   if (o["CA"] !== undefined && o["CA"] !== null) {
-    const c = asObj(o["CA"], source, "CA");
+    const c = goFields(asObj(o["CA"], source, "CA"), ["expiry", "pathlen", "pathlenzero"]);
     const expiry = optStr(c, "expiry", source, "CA.");
     const pathLen = optNum(c, "pathlen", source, "CA.");
     const zero = optBool(c, "pathlenzero", source, "CA.");
     ca = {
       ...(expiry ? { expiryMs: parseExpiry(expiry, source, "CA.expiry") } : {}),
-      ...(pathLen !== undefined && (pathLen > 0 || zero) ? { pathLen } : {}),
+      // cfssl initca: pathlen 0 means "no limit" unless pathlenzero is set (then pathlen:0).
+      ...(pathLen !== undefined && pathLen > 0 ? { pathLen } : zero === true ? { pathLen: 0 } : {}),
     };
   }
   return deepFreeze({ subject: { attributes: attrs }, commonName: cn, hosts, key: parseCfsslKey(o["key"], source), ...(ca ? { ca } : {}) });

@@ -19,6 +19,18 @@ export function asObj(v: unknown, source: string, field: string): Obj {
   if (!isObj(v)) throw fieldError(source, field, "must be an object");
   return v;
 }
+/** Go's encoding/json matches object keys to struct fields case-insensitively, preferring an exact
+ *  match (cfssl reads csr.json and ca-config.json that way: "ca", "CA" and "Ca" are one field).
+ *  Returns `o` with each of `fields` under its canonical spelling; other keys are dropped, as Go ignores them. */
+export function goFields(o: Obj, fields: readonly string[]): Obj {
+  const out: Obj = {};
+  for (const f of fields) {
+    const key = f in o ? f : Object.keys(o).find((k) => k.toLowerCase() === f.toLowerCase());
+    if (key !== undefined) out[f] = o[key];
+  }
+  return out;
+}
+
 export function optStr(o: Obj, key: string, source: string, path: string): string | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;

@@ -12,6 +12,7 @@ import { encodeCertificatePem, generateKeyPair, makeDn } from "../pki/index.ts";
 import { createMemoryBackend, createStore, type StorageBackend, type Store } from "../storage/index.ts";
 import { electionIdentity, runWhileLeading } from "./leader.ts";
 import { leaderElectionFlags } from "./leader-flags.ts";
+import { serveOptions } from "./serve.ts";
 import { voidUndelivered } from "./leader-ledger.ts";
 import { runClusterRoleAggregation } from "./leader-aggregation.ts";
 
@@ -24,6 +25,8 @@ describe("--leader-elect flags", () => {
     assert.deepEqual(leaderElectionFlags({ "leader-elect": "false" })?.enabled, false);
     const f = leaderElectionFlags({ "leader-elect-lease-duration": "4s", "leader-elect-renew-deadline": "3s", "leader-elect-retry-period": "500ms", "leader-elect-resource-name": "x" });
     assert.deepEqual([f?.enabled, f?.leaseDurationMs, f?.renewDeadlineMs, f?.retryPeriodMs, f?.name, f?.namespace], [true, 4000, 3000, 500, "x", undefined]);
+    assert.equal(serveOptions({ "data-dir": "/d", "leader-elect": "false" }).leaderElection?.enabled, false, "kpki serve passes them on");
+    assert.equal(serveOptions({ "data-dir": "/d" }).leaderElection, undefined);
   });
   const bad: [Record<string, string>, RegExp][] = [
     [{ "leader-elect": "yes" }, /--leader-elect must be true or false/],

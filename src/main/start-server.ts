@@ -4,7 +4,7 @@
 import { setMaxListeners } from "node:events";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { systemClock, systemRandom, type Clock, type RandomSource } from "../base/index.ts";
+import { isKpkiError, systemClock, systemRandom, type Clock, type RandomSource } from "../base/index.ts";
 import { matchesHost, parseCertificateDer, parseCertificatePem, type Certificate } from "../pki/index.ts";
 import { runServiceAccountsController, startControllers, type Lease } from "../controllers/index.ts";
 import {
@@ -166,6 +166,23 @@ async function openBackend(o: ServeOptions, clock: Clock): Promise<StorageBacken
   });
 }
 
+/** 5xx answers are logged with their stack, except a storage outage (503 on every request while etcd
+ *  is down): one line per 10 s with a count, so the log stays readable and names the cause. */
+function internalErrorLogger(log: (line: string) => void, clock: Clock): (err: unknown) => void {
+  let quietUntil = 0;
+  let suppressed = 0;
+  return (err) => {
+    if (!(isKpkiError(err) && (err.code === "unavailable" || err.code === "ServiceUnavailable"))) {
+      log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      return;
+    }
+    const now = clock.now().getTime();
+    if (now < quietUntil) return void suppressed++;
+    log(`storage unavailable, answering 503: ${err.message}${suppressed > 0 ? ` (${suppressed} more 503s since the last such line)` : ""}`);
+    [quietUntil, suppressed] = [now + 10_000, 0];
+  };
+}
+
 /** Bootstrap objects (kube-apiserver's post-start hooks), then an RBAC index that follows storage and
  *  the authorizer chain on it: system:masters first (reference §2.2), then RBAC, decisions cached. */
 async function prepareState(
@@ -222,7 +239,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       tls: { cert: pki.tlsCertPem, key: pki.tlsKeyPem },
       host,
       port,
-      onInternalError: (err) => log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+      onInternalError: internalErrorLogger(log, clock),
       extraPaths: new Map([[LEDGER_PATH, ledgerHandler(backend)], [BACKUP_PATH, backupHandler(backend)]]),
     });
     warnUnlessNamed(pki.tlsCertPem, clientHost, log);
