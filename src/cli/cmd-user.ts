@@ -3,11 +3,11 @@
 // (else wait for an approver), a RoleBinding/ClusterRoleBinding, and a kubeconfig with embedded data.
 import { fromBase64, fromUtf8, messageOf, parseDuration, systemRandom, toBase64, toHex, utf8 } from "../base/index.ts";
 import { createCsr, encodeCsrPem, encodePrivateKeyPem, generateKeyPairAsync, makeDn, parseCertificatesPem, parseKeyAlgorithm } from "../pki/index.ts";
-import { currentIdentity, parseKubeconfig } from "../config/index.ts";
 import { renderKubeconfig } from "../cluster/index.ts";
 import { defineCommand, requireStr, str } from "./args.ts";
 import { CliError } from "./errors.ts";
 import type { ApiTarget, Io } from "./io.ts";
+import { apiTargetFromKubeconfig } from "./api-target.ts";
 
 const CSR_PATH = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
 const SIGNER = "kubernetes.io/kube-apiserver-client";
@@ -18,27 +18,12 @@ export interface ApiClient {
   call(method: string, path: string, body?: unknown, okStatuses?: readonly number[]): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
-function dirOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i < 0 ? "." : path.slice(0, i) || "/";
-}
-
 /** An API client from a kubeconfig's current context (file references resolved next to it). */
 export async function apiClientFromKubeconfig(io: Io, path: string): Promise<ApiClient> {
-  const kc = await parseKubeconfig(await io.readText(path), path);
-  const { cluster, user } = currentIdentity(kc, path);
-  const rel = (f: string): string => (f.startsWith("/") ? f : `${dirOf(path)}/${f}`);
-  const target: ApiTarget = {
-    server: cluster.server,
-    ...(cluster.caPem ? { caPem: cluster.caPem } : cluster.caFile ? { caPem: await io.readText(rel(cluster.caFile)) } : {}),
-    ...(user.certPem ? { certPem: user.certPem } : user.certFile ? { certPem: await io.readText(rel(user.certFile)) } : {}),
-    ...(user.keyPem ? { keyPem: user.keyPem } : user.keyFile ? { keyPem: await io.readText(rel(user.keyFile)) } : {}),
-    ...(user.token ? { token: user.token } : {}),
-    ...(cluster.insecure ? { insecure: true } : {}),
-  };
+  const { target, clusterName } = await apiTargetFromKubeconfig(io, path);
   return {
     target,
-    clusterName: cluster.name,
+    clusterName,
     async call(method, p, body, ok = [200, 201]) {
       const r = await io.request(target, method, p, body);
       const obj = (typeof r.body === "object" && r.body !== null ? r.body : {}) as Record<string, unknown>;

@@ -1,5 +1,6 @@
 // cli/: one file per command, the command table, the Io interface.
 export type { Io, Command, ApiTarget, NodeIoOptions, FileToWrite } from "./io.ts";
+export { apiTargetFromKubeconfig } from "./api-target.ts";
 export { nodeIo } from "./io.ts";
 export { CliError, exitCodeOf } from "./errors.ts";
 export type { CliErrorCode } from "./errors.ts";

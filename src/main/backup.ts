@@ -5,8 +5,7 @@
 // with the revision pinned, as kube's continue tokens are), which works the same on etcd. Restore:
 // stop kpki, put the file at DIR/kpki.db, start kpki. Objects get new resourceVersions (clients relist).
 import { rename, rm } from "node:fs/promises";
-import { CliError, defineCommand, type ApiTarget, type Io } from "../cli/index.ts";
-import { currentIdentity, parseKubeconfig } from "../config/index.ts";
+import { CliError, apiTargetFromKubeconfig, defineCommand, type Io } from "../cli/index.ts";
 import { fromBase64, messageOf, toBase64 } from "../base/index.ts";
 import type { ExtraPathHandler } from "../server/index.ts";
 import { openSqliteBackend, type StorageBackend } from "../storage/index.ts";
@@ -64,22 +63,9 @@ export async function writeSqliteBackup(b: Backup, path: string): Promise<void> 
   await rename(tmp, path);
 }
 
-async function targetFrom(io: Io, path: string): Promise<ApiTarget> {
-  const { cluster, user } = currentIdentity(await parseKubeconfig(await io.readText(path), path), path);
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
-  const read = (f: string): Promise<string> => io.readText(f.startsWith("/") ? f : `${dir}/${f}`);
-  return {
-    server: cluster.server,
-    ...(cluster.caPem ? { caPem: cluster.caPem } : cluster.caFile ? { caPem: await read(cluster.caFile) } : {}),
-    ...(user.certPem ? { certPem: user.certPem } : user.certFile ? { certPem: await read(user.certFile) } : {}),
-    ...(user.keyPem ? { keyPem: user.keyPem } : user.keyFile ? { keyPem: await read(user.keyFile) } : {}),
-    ...(user.token ? { token: user.token } : {}),
-    ...(cluster.insecure ? { insecure: true } : {}),
-  };
-}
 
 async function fromServer(io: Io, kubeconfig: string): Promise<Backup> {
-  const target = await targetFrom(io, kubeconfig);
+  const { target } = await apiTargetFromKubeconfig(io, kubeconfig);
   const r = await io.request(target, "GET", BACKUP_PATH);
   if (r.status !== 200) {
     const msg = (r.body as { message?: unknown } | null)?.message;

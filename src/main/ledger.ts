@@ -7,8 +7,7 @@
 import { access } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { CliError, defineCommand, type ApiTarget, type Io } from "../cli/index.ts";
-import { currentIdentity, parseKubeconfig } from "../config/index.ts";
+import { CliError, apiTargetFromKubeconfig, defineCommand, type Io } from "../cli/index.ts";
 import { formatLedger, listLedger, type LedgerRecord } from "../controllers/index.ts";
 import type { ExtraPathHandler } from "../server/index.ts";
 import { openSqliteBackend, type StorageBackend } from "../storage/index.ts";
@@ -33,22 +32,9 @@ async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
 }
 
-async function targetFrom(io: Io, path: string): Promise<ApiTarget> {
-  const { cluster, user } = currentIdentity(await parseKubeconfig(await io.readText(path), path), path);
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
-  const read = (f: string): Promise<string> => io.readText(f.startsWith("/") ? f : `${dir}/${f}`);
-  return {
-    server: cluster.server,
-    ...(cluster.caPem ? { caPem: cluster.caPem } : cluster.caFile ? { caPem: await read(cluster.caFile) } : {}),
-    ...(user.certPem ? { certPem: user.certPem } : user.certFile ? { certPem: await read(user.certFile) } : {}),
-    ...(user.keyPem ? { keyPem: user.keyPem } : user.keyFile ? { keyPem: await read(user.keyFile) } : {}),
-    ...(user.token ? { token: user.token } : {}),
-    ...(cluster.insecure ? { insecure: true } : {}),
-  };
-}
 
 async function fromApi(io: Io, kubeconfig: string): Promise<LedgerRecord[]> {
-  const target = await targetFrom(io, kubeconfig);
+  const { target } = await apiTargetFromKubeconfig(io, kubeconfig);
   const r = await io.request(target, "GET", LEDGER_PATH);
   if (r.status !== 200) {
     const msg = typeof r.body === "object" && r.body !== null && typeof (r.body as { message?: unknown }).message === "string" ? (r.body as { message: string }).message : r.text.slice(0, 200);
