@@ -2,7 +2,7 @@
 // and end-to-end tests against the real tools (test/**/*.test.ts).
 //   node scripts/test.mjs            everything
 //   node scripts/test.mjs --unit     only src/
-//   node scripts/test.mjs FILE...    just those files
+//   node scripts/test.mjs PATH...    just those files, or every test file under those directories
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync, existsSync } from "node:fs";
 import { join } from "node:path";
@@ -21,7 +21,8 @@ function findTests(dir) {
 const args = process.argv.slice(2);
 const unitOnly = args.includes("--unit");
 const explicit = args.filter((a) => !a.startsWith("--"));
-const files = explicit.length > 0 ? explicit : [...findTests("src"), ...(unitOnly ? [] : findTests("test"))];
+const expand = (p) => (existsSync(p) && statSync(p).isDirectory() ? findTests(p) : [p]);
+const files = explicit.length > 0 ? explicit.flatMap(expand) : [...findTests("src"), ...(unitOnly ? [] : findTests("test"))];
 if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);

@@ -118,11 +118,21 @@ test("kpki lint on a kubeadm-made /etc/kubernetes/pki (RSA-2048, keyEncipherment
   assert.match(exp.stdout, /^apiserver-etcd-client\s+.*364d\s+etcd-ca\s+no$/m);
 });
 
-test("kpki lint on a kubeadm CA from before Kubernetes 1.2x (client-go certutil: serial 0)", { todo: "pki/lint-rules.ts: e_serial_not_positive is an error on kubeadm's old self-signed CAs; see the audit report" }, async () => {
+test("kpki lint on a kubeadm CA from before 2019 (client-go certutil: serial 0): a warning on the root, still an error on a leaf", async () => {
   openssl("req", "-x509", "-new", "-key", join(dir, "genrsa.pem"), "-subj", "/CN=kubernetes", "-days", "3650", "-set_serial", "0", "-out", join(dir, "old-ca.crt"),
     "-addext", "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "subjectKeyIdentifier=hash");
   const r = await runKpki(["lint", "old-ca.crt"], { cwd: dir });
   assert.equal(r.status, 0, r.stdout);
+  assert.match(r.stdout, /^warning +old-ca\.crt: w_root_serial_zero: /m);
+  assert.doesNotMatch(r.stdout, /e_serial_not_positive/);
+  // A leaf with serial 0, signed by that CA: no allowance.
+  writeFileSync(join(dir, "leaf0.cnf"), "basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\nauthorityKeyIdentifier=keyid\nsubjectKeyIdentifier=hash\n");
+  openssl("req", "-new", "-key", join(dir, "ecparam.pem"), "-subj", "/CN=leaf0", "-out", join(dir, "leaf0.csr"));
+  openssl("x509", "-req", "-in", join(dir, "leaf0.csr"), "-CA", join(dir, "old-ca.crt"), "-CAkey", join(dir, "genrsa.pem"), "-set_serial", "0", "-days", "30",
+    "-extfile", join(dir, "leaf0.cnf"), "-out", join(dir, "leaf0.crt"));
+  const leaf = await runKpki(["lint", "leaf0.crt"], { cwd: dir });
+  assert.equal(leaf.status, 1, leaf.stdout);
+  assert.match(leaf.stdout, /^error +leaf0\.crt: e_serial_not_positive: /m);
 });
 
 test("certs renew on kubeadm's layout: kubeadm's messages; a CA key that is not the CA's refuses and writes nothing", async () => {
@@ -141,22 +151,47 @@ test("certs renew on kubeadm's layout: kubeadm's messages; a CA key that is not 
   assert.equal(r.stderr, 'kpki: certs renew: --validity: cannot parse "forever" as a duration (e.g. "8760h")\n');
 });
 
+test("certs renew refuses a CA certificate that cannot sign (CA:FALSE, or no keyCertSign) and writes nothing", async () => {
+  const root = join(dir, "kubeadm-nonca");
+  const pki = join(root, "pki");
+  kubeadmPki(pki);
+  const before = readFileSync(join(pki, "apiserver.crt"), "utf8");
+  const noCertSign = (): void => void openssl("req", "-x509", "-new", "-key", join(pki, "ca.key"), "-subj", "/CN=kubernetes", "-days", "3650", "-out", join(pki, "ca.crt"),
+    "-addext", "keyUsage=critical,digitalSignature", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "subjectKeyIdentifier=hash");
+  const leafAsCa = (): void => ["crt", "key"].forEach((x) => cpSync(join(pki, `apiserver-kubelet-client.${x}`), join(pki, `ca.${x}`)));
+  const cases: [string, () => void, RegExp][] = [
+    ["CA without keyCertSign", noCertSign, /pki\/ca\.crt: CA certificate without keyUsage keyCertSign; it cannot sign certificates\n$/],
+    ["a leaf as ca.crt", leafAsCa, /pki\/ca\.crt: not a CA certificate \(no basicConstraints CA:TRUE\); it cannot sign certificates\n$/],
+  ];
+  for (const [name, breakCa, want] of cases) {
+    breakCa();
+    const r = await runKpki(["certs", "renew", "apiserver", "--dir", root]);
+    assert.equal(r.status, 1, `${name}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /^kpki: [^\n]+\n$/, name);
+    assert.match(r.stderr, want, name);
+    assert.equal(readFileSync(join(pki, "apiserver.crt"), "utf8"), before, name);
+  }
+});
+
 test("verify --host: IPv4, IPv6 (any spelling), wildcard one label deep, as Go's VerifyHostname", async () => {
   writeFileSync(join(dir, "vca.json"), JSON.stringify({ CN: "verify-ca", key: { algo: "ecdsa", size: 256 } }));
   writeFileSync(join(dir, "vweb.json"), JSON.stringify({ CN: "web", hosts: ["*.apps.example.com", "example.com", "10.0.0.5", "2001:db8::1"], key: { algo: "ecdsa", size: 256 } }));
   assert.equal((await pipeKpki(["cfssl", "gencert", "-initca", "vca.json"], ["cfssljson", "-bare", "vca"], dir)).status, 0);
   assert.equal((await pipeKpki(["cfssl", "gencert", "-ca", "vca.pem", "-ca-key", "vca-key.pem", "vweb.json"], ["cfssljson", "-bare", "vweb"], dir)).status, 0);
   // Through the CLI: one of each kind; the full table in-process through the same pki/ function.
-  const cases: [string, number][] = [["a.apps.example.com", 0], ["2001:DB8:0:0:0:0:0:1", 0], ["10.0.0.6", 1], ["b.a.apps.example.com", 1]];
+  const cases: [string, number][] = [["a.apps.example.com", 0], ["2001:DB8:0:0:0:0:0:1", 0], ["10.0.0.6", 1], ["b.a.apps.example.com", 1],
+    ["10.0.0.5", 0], ["010.0.0.5", 1], ["*.apps.example.com", 1]];
   for (const [host, want] of cases) {
     const r = await runKpki(["verify", "--ca", "vca.pem", "--purpose", "server", "--host", host, "vweb.pem"], { cwd: dir });
     assert.equal(r.status, want, `${host}: ${r.stdout}${r.stderr}`);
-    if (want === 1) assert.match(r.stdout + r.stderr, new RegExp(`not ${host.replace(/[.[\]]/g, "\\$&")}`));
+    if (want === 1) assert.match(r.stdout + r.stderr, new RegExp(`not ${host.replace(/[.[\]*]/g, "\\$&")}`));
   }
   const web = parseCertificatePem(readFileSync(join(dir, "vweb.pem"), "utf8"));
   const table: [string, boolean][] = [
     ["a.apps.example.com", true], ["A.Apps.Example.COM", true], ["example.com", true], ["10.0.0.5", true], ["2001:db8::1", true],
     ["[2001:db8::1]", true], ["apps.example.com", false], ["b.a.apps.example.com", false], ["10.0.0.6", false], ["2001:db8::2", false], ["www.example.com", false],
+    // Go ≥ 1.17 net.ParseIP: no leading zeros, so "010.0.0.5" is a DNS name; RFC 6125 §6.4.3: no wildcard in the name asked for.
+    ["010.0.0.5", false], ["10.0.0.005", false], ["*.apps.example.com", false], ["*.example.com", false],
   ];
   for (const [host, want] of table) assert.equal(matchesHost(web, host), want, host);
   const asClient = await runKpki(["verify", "--ca", "vca.pem", "--purpose", "client", "vweb.pem"], { cwd: dir });

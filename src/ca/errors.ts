@@ -7,6 +7,8 @@ export type CaErrorCode =
   | "ca-expired"
   | "bad-profile"
   | "key-mismatch"
+  /** The signing certificate is not a CA (CA:FALSE or no keyCertSign). */
+  | "not-a-ca"
   | "bad-csr"
   /** The signing machinery itself failed (a crypto pool worker died or the pool was closed). */
   | "signer-unavailable";

@@ -3,8 +3,8 @@
 export { CaError } from "./errors.ts";
 export type { CaErrorCode } from "./errors.ts";
 export { K8S_USAGES, usagesToExtensions, KEY_USAGE_BY_NAME, EXT_KEY_USAGE_BY_NAME } from "./usages.ts";
-export { localKeySigner, issueFromTemplate, assertKeyMatches } from "./issue.ts";
-export type { KeySigner, IssueOptions } from "./issue.ts";
+export { localKeySigner, issueFromTemplate, assertKeyMatches, assertSigningCa } from "./issue.ts";
+export type { KeySigner, IssueOptions, CaFiles } from "./issue.ts";
 export { createLocalSigner, validityWindow, goTime, bufferedRandom } from "./signer.ts";
 export type { Signer, SigningProfile, SignOptions } from "./signer.ts";
 export { createRootCa, createIntermediateCa, INTERMEDIATE_USAGES } from "./authority.ts";

@@ -32,6 +32,29 @@ export function assertKeyMatches(key: KeySigner, cert: Certificate): void {
   }
 }
 
+/** Where a CA's certificate and key came from, for error messages (ca/ reads no files itself). */
+export interface CaFiles {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** Every signer built on a CA's certificate and key goes through this before it signs anything: the key
+ *  must be the certificate's, or what it signs verifies against nothing; and the certificate must be a
+ *  CA — CA:TRUE (RFC 5280 §4.2.1.9) and keyCertSign when keyUsage is present (§4.2.1.3) — or what it
+ *  signs fails Go's, openssl's and every browser's chain check. One-line errors, naming the files when given. */
+export function assertSigningCa(key: KeySigner, cert: Certificate, files?: CaFiles): void {
+  const certName = files?.cert ?? `CA certificate "${formatDn(cert.subject)}"`;
+  if (!publicKeyMatches(key.publicKey, cert.publicKey)) {
+    throw new CaError("key-mismatch", files ? `${files.key} does not match ${files.cert}` : `CA key does not match the certificate "${formatDn(cert.subject)}"`);
+  }
+  if (cert.basicConstraints?.ca !== true) {
+    throw new CaError("not-a-ca", `${certName}: not a CA certificate (no basicConstraints CA:TRUE); it cannot sign certificates`);
+  }
+  if (cert.keyUsage !== undefined && !cert.keyUsage.includes("keyCertSign")) {
+    throw new CaError("not-a-ca", `${certName}: CA certificate without keyUsage keyCertSign; it cannot sign certificates`);
+  }
+}
+
 export interface IssueOptions {
   readonly key: KeySigner;
   /** The issuing CA certificate; absent for self-signed roots. */
@@ -45,7 +68,7 @@ export interface IssueOptions {
  *  on the first error-level finding (warnings pass). */
 export async function issueFromTemplate(t: CertificateTemplate, o: IssueOptions): Promise<Certificate> {
   const check = (unsigned: Certificate): void => {
-    const errors = lintCertificate(unsigned, { issuer: o.issuer, role: o.role }).filter((f) => f.level === "error");
+    const errors = lintCertificate(unsigned, { issuer: o.issuer, role: o.role, preIssuance: true }).filter((f) => f.level === "error");
     if (errors.length === 0) return;
     const who = commonName(unsigned.subject) ?? (formatDn(unsigned.subject) || "certificate");
     throw new CaError("lint-failed", `refusing to issue ${who}: ${errors.map((f) => `${f.id}: ${f.text}`).join("; ")}`);

@@ -9,7 +9,7 @@ import { csrSignatureCheck, signatureSchemeFor } from "../pki/index.ts";
 import type { Csr, KeyAlgorithm, KeyPair, SignatureCheck } from "../pki/index.ts";
 import type { KeyObject } from "node:crypto";
 import { CaError } from "./errors.ts";
-import type { KeySigner } from "./issue.ts";
+import type { CaFiles, KeySigner } from "./issue.ts";
 import { createLocalSigner } from "./signer.ts";
 import type { Signer } from "./signer.ts";
 import type { Clock, RandomSource } from "../base/index.ts";
@@ -160,9 +160,16 @@ export function createPooledSigner(opts: {
   clock: Clock;
   random: RandomSource;
   threads?: number;
+  files?: CaFiles;
 }): Signer & { close(): Promise<void> } {
   const pool = createCryptoPool({ caKey: opts.caKey, threads: opts.threads });
-  const signer = createLocalSigner({ ...opts, key: pool.keySigner, verifyCsr: pool.verifyCsr, signWithProof: pool.signWithProof });
+  let signer: Signer;
+  try {
+    signer = createLocalSigner({ ...opts, key: pool.keySigner, verifyCsr: pool.verifyCsr, signWithProof: pool.signWithProof });
+  } catch (err) {
+    void pool.close(); // a refused CA (assertSigningCa) must not leave worker threads holding the process open
+    throw err;
+  }
   return Object.freeze({
     signerName: signer.signerName,
     caCertificate: signer.caCertificate,

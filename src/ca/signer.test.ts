@@ -6,12 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DAY, HOUR, MINUTE, fixedClock, seededRandom } from "../base/index.ts";
 import {
-  createCsr, encodeCertificatePem, parseCsrDer, EKU, generateKeyPair, keyIdentifier, lintCertificate, parseDn, sansFromHosts, verifyChain,
+  createCsr, encodeCertificatePem, encodeDn, parseCsrDer, EKU, generateKeyPair, keyIdentifier, keyPairSpki, lintCertificate, parseDn, sansFromHosts,
+  verifyChain,
 } from "../pki/index.ts";
-import type { Certificate, KeyAlgorithm } from "../pki/index.ts";
+import type { Certificate, KeyAlgorithm, KeyPair } from "../pki/index.ts";
 import { createIntermediateCa, createRootCa } from "./authority.ts";
 import { CaError } from "./errors.ts";
-import { localKeySigner } from "./issue.ts";
+import { assertSigningCa, issueFromTemplate, localKeySigner } from "./issue.ts";
+import type { CaFiles } from "./issue.ts";
+import { createPooledSigner } from "./pool.ts";
 import { bufferedRandom, createLocalSigner, validityWindow } from "./signer.ts";
 import type { SigningProfile } from "./signer.ts";
 
@@ -147,4 +150,45 @@ test("bufferedRandom hands out the source's bytes in order", () => {
   assert.deepEqual(got.slice(0, 8), [...want.slice(0, 8)]);
   assert.deepEqual(got.slice(8), [...want.slice(10, 14)]); // a refill starts a new 10-byte chunk
   assert.equal(b.bytes(50).length, 50);
+});
+
+test("a signer refuses a certificate that is not a CA and a key that is not the certificate's, naming the files", async () => {
+  const root = await rootSigner();
+  const leafKey = generateKeyPair({ kind: "ecdsa", curve: "P-256" });
+  const { certificate: leaf } = await root.signer.sign(createCsr({ subject: parseDn("/CN=web"), sans: sansFromHosts(["web"]), key: leafKey }), SERVER);
+  const noCertSignKey = generateKeyPair({ kind: "ecdsa", curve: "P-256" });
+  const spki = keyPairSpki(noCertSignKey);
+  const noCertSign = await issueFromTemplate({
+    serialNumber: Uint8Array.of(7), subject: parseDn("/CN=no-cert-sign"), issuerDer: encodeDn(parseDn("/CN=no-cert-sign")), notBefore: NOW,
+    notAfter: new Date(NOW.getTime() + DAY), spki, keyUsage: ["digitalSignature"], basicConstraints: { ca: true }, subjectKeyId: keyIdentifier(spki),
+  }, { key: localKeySigner(noCertSignKey), at: NOW, skipLint: true });
+  const files = { cert: "pki/ca.crt", key: "pki/ca.key" };
+  const cases: [string, Certificate, KeyPair, CaFiles | undefined, string, string][] = [
+    ["leaf as CA", leaf, leafKey, files, "not-a-ca", "pki/ca.crt: not a CA certificate (no basicConstraints CA:TRUE); it cannot sign certificates"],
+    ["CA without keyCertSign", noCertSign, noCertSignKey, files, "not-a-ca", "pki/ca.crt: CA certificate without keyUsage keyCertSign; it cannot sign certificates"],
+    ["another key", root.cert, leafKey, files, "key-mismatch", "pki/ca.key does not match pki/ca.crt"],
+    ["leaf as CA, no file names", leaf, leafKey, undefined, "not-a-ca", 'CA certificate "CN = web": not a CA certificate (no basicConstraints CA:TRUE); it cannot sign certificates'],
+    ["another key, no file names", root.cert, leafKey, undefined, "key-mismatch", 'CA key does not match the certificate "CN = kubernetes"'],
+  ];
+  for (const [name, cert, key, f, code, message] of cases) {
+    const want = (e: unknown): boolean => e instanceof CaError && e.code === code && e.message === message;
+    assert.throws(() => createLocalSigner({ signerName: "x", caCertificate: cert, key: localKeySigner(key), clock, random, ...(f ? { files: f } : {}) }), want, name);
+    assert.throws(() => assertSigningCa(localKeySigner(key), cert, f), want, name);
+    // The pooled signer makes the same check and does not leave its worker threads running.
+    assert.throws(() => createPooledSigner({ signerName: "x", caCertificate: cert, caKey: key, clock, random, threads: 1, ...(f ? { files: f } : {}) }), want, name);
+  }
+  assert.doesNotThrow(() => assertSigningCa(localKeySigner(root.key), root.cert, files));
+});
+
+test("pre-issuance lint never issues serial 0, not even for a self-signed CA (kpki lint only warns on old ones)", async () => {
+  const key = generateKeyPair({ kind: "ecdsa", curve: "P-256" });
+  const spki = keyPairSpki(key);
+  const subject = parseDn("/CN=kubernetes");
+  await assert.rejects(
+    () => issueFromTemplate({
+      serialNumber: Uint8Array.of(0), subject, issuerDer: encodeDn(subject), notBefore: NOW, notAfter: new Date(NOW.getTime() + DAY), spki,
+      keyUsage: ["keyCertSign"], basicConstraints: { ca: true }, subjectKeyId: keyIdentifier(spki), authorityKeyId: keyIdentifier(spki),
+    }, { key: localKeySigner(key), role: "root-ca", at: NOW }),
+    (e: unknown) => e instanceof CaError && e.code === "lint-failed" && e.message === "refusing to issue kubernetes: e_serial_not_positive: serial number must be positive",
+  );
 });

@@ -7,8 +7,8 @@ import {
 } from "../pki/index.ts";
 import type { Certificate, CertificateTemplate, CertRole, Csr, DistinguishedName, SubjectAltNames } from "../pki/index.ts";
 import { CaError } from "./errors.ts";
-import { assertKeyMatches, issueFromTemplate } from "./issue.ts";
-import type { KeySigner } from "./issue.ts";
+import { assertSigningCa, issueFromTemplate } from "./issue.ts";
+import type { CaFiles, KeySigner } from "./issue.ts";
 import { usagesToExtensions } from "./usages.ts";
 
 /** A named issuance policy (cfssl "profile"). */
@@ -99,9 +99,11 @@ export function createLocalSigner(opts: {
   /** Proof of possession and signature in one step (a CryptoPool: one trip to a worker thread instead
    *  of two). Returns undefined, having signed nothing, when the CSR's signature does not verify. */
   signWithProof?: (csr: Csr, tbs: Uint8Array) => Promise<Uint8Array | undefined>;
+  /** The CA's certificate and key files, named in the errors of assertSigningCa. */
+  files?: CaFiles;
 }): Signer {
   const ca = opts.caCertificate;
-  assertKeyMatches(opts.key, ca);
+  assertSigningCa(opts.key, ca, opts.files);
   const selfSigned = equalBytes(ca.subjectDer, ca.issuerDer);
   const chain = Object.freeze(selfSigned ? [] : [ca, ...(opts.chain ?? []).filter((c) => !equalBytes(c.subjectDer, c.issuerDer))]);
   // AKI = the issuer's SKI (Go behaviour); computed for CAs that lack one.

@@ -96,10 +96,10 @@ async function renew(io: Io, dir: string, target: string, validityMs: number): P
     const caFiles = `${dir}/${specs.find((x) => x.name === s.ca)?.files ?? s.ca ?? ""}`;
     if (!ca.keyMatches) throw new CliError("input", `certs renew: ${caFiles}.key does not match ${caFiles}.crt; nothing renewed`);
     const kc = s.kubeconfig ? await kubeconfigTarget(io, dir, s.kubeconfig) : { server: "", clusterName: "" };
-    jobs.push({ s, old, ca, kc });
+    jobs.push({ s, old, ca, kc, signer: localCa(ca, systemRandom, caFiles) }); // refuses a non-CA, naming its files
   }
-  for (const { s, old, ca, kc } of jobs) {
-    const issued = await renewCertificate(s, old.cert, localCa(ca, systemRandom), { now, validityMs });
+  for (const { s, old, ca, kc, signer } of jobs) {
+    const issued = await renewCertificate(s, old.cert, signer, { now, validityMs });
     await writeIssued(s, issued, { dir, sink: ioSink(io), caPem: encodeCertificatePem(ca.cert), ...kc });
     // kubeadm prints the certificate's long name: "certificate for serving the Kubernetes API renewed".
     io.stdout(`${s.kubeconfig && !s.files ? `certificate embedded in the kubeconfig file ${s.kubeconfig}` : s.description} renewed\n`);

@@ -1,10 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CliError } from "./errors.ts";
 import { nodeIo } from "./io.ts";
+import { kpkiCommand } from "./testing.ts";
 
 test("writeFilesAtomic: contents, exact modes, replaces old files, leaves no temp files", async () => {
   const dir = mkdtempSync(join(tmpdir(), "kpki-io-"));
@@ -43,6 +45,37 @@ test("writeFilesAtomic: a failure names the file, in one line, and leaves no tem
       (e: unknown) => e instanceof CliError && /^cannot write .*missing\/b\.key: no such file or directory$/.test(e.message),
     );
     assert.deepEqual(readdirSync(join(dir, "ok")).filter((f) => f.endsWith(".tmp")), []);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+/** Run kpki with its stdout a pipe whose reading end this side closes at once (`kpki … | head -0`). */
+async function runWithClosedStdout(args: readonly string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+  const [cmd, ...pre] = await kpkiCommand();
+  const child = spawn(cmd!, [...pre, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.destroy();
+  let stderr = "";
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+  return { code, stderr };
+}
+
+test("a reader that goes away (EPIPE on stdout): no stack trace, the command finishes, its exit code", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kpki-io-"));
+  try {
+    const cases: [string, string[], number, string][] = [
+      ["init --dry-run", ["init", "--dir", "dry", "--dry-run"], 0, ""],
+      ["init writes every file", ["init", "--dir", "c"], 0, ""],
+      ["a failing command keeps its code and its one-line error", ["lint", "missing.crt"], 1, "kpki: "],
+    ];
+    for (const [name, args, want, errPrefix] of cases) {
+      const r = await runWithClosedStdout(args, dir);
+      assert.equal(r.code, want, `${name}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /EPIPE|at .*\(|node:events/, name);
+      assert.ok(errPrefix === "" ? r.stderr === "" : r.stderr.startsWith(errPrefix) && r.stderr.split("\n").length === 2, `${name}: ${r.stderr}`);
+    }
+    assert.ok(existsSync(join(dir, "c", "admin.conf")) && existsSync(join(dir, "c", "pki", "sa.pub")), "init carried on after stdout closed");
   } finally {
     rmSync(dir, { recursive: true });
   }

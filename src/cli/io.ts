@@ -1,10 +1,10 @@
 // The Io interface (docs/CONTRACTS.md): the ONLY file of cli/ that touches fs, net and process.
 // Commands receive an Io, so tests run them in-process against a temp dir or a fake.
 import { open, readFile, rename, mkdir, readdir, stat, unlink } from "node:fs/promises";
-import type { FileHandle } from "node:fs/promises";
 import { dirname, basename, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { CliError } from "./errors.ts";
+import { TEMP_NAME, writeAllAtomic } from "./io-batch.ts";
 
 export interface ApiTarget {
   server: string;
@@ -90,76 +90,6 @@ async function writeAtomic(path: string, data: string | Uint8Array, mode: number
 
 const tempName = (path: string): string => join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
 
-/** Runs `fn` over `items` with at most `width` in flight (libuv's pool has 4 threads; more requests in
- *  flight keep it busy and let the filesystem group the fsyncs into fewer journal commits). */
-async function eachLimited<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, lane));
-}
-
-/** process.umask() without an argument is only doc-deprecated (DEP0139: racy when threads change it;
- *  kpki never does). If it is unavailable, assume the worst so every file is chmod-ed. */
-function currentUmask(): number {
-  try {
-    return process.umask();
-  } catch {
-    return 0o777;
-  }
-}
-
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** The batch form of writeAtomic, for `kpki init`'s thousands of files. Per file it is still temp +
- *  rename, so a reader sees the old or the new file. Durability is done per chunk instead of per file:
- *  (1) create and write every temp file of the chunk with its final mode, (2) fsync them all, many in
- *  flight, so their data goes out in a few journal commits, then close them, (3) rename them into
- *  place; at the end (4) fsync each directory once, so the renames themselves survive a crash (POSIX:
- *  a rename is durable only when its directory is synced; writeAtomic above never did that). Writing
- *  everything before the first fsync lets the kernel write back in bulk; per-file fsync-then-rename
- *  made each file wait for its own commit (5,000 files: 3.0 s → 0.8 s in a quiet moment here). The
- *  handles stay open from write to fsync: reopening doubled the openat calls, the costliest syscall
- *  here (≈ 0.6 ms each on this VM when the disk is busy). Chunks bound the open descriptors. */
-async function writeAllAtomic(files: readonly { path: string; data: string | Uint8Array; mode: number }[]): Promise<void> {
-  const umask = currentUmask();
-  const dirs = new Set<string>();
-  for (let c = 0; c < files.length; c += CHUNK) {
-    const temps = files.slice(c, c + CHUNK).map((f) => ({ ...f, tmp: tempName(f.path), fh: undefined as FileHandle | undefined }));
-    try {
-      await eachLimited(temps, 32, async (f) => {
-        f.fh = await open(f.tmp, "wx", f.mode);
-        await f.fh.writeFile(f.data);
-        // The open mode is filtered by the umask; keys must be exactly 0600. One syscall saved per file
-        // (thousands for init) when the umask leaves the mode alone, as the usual 022/077 do for 0600.
-        if ((f.mode & ~umask) !== f.mode) await f.fh.chmod(f.mode);
-      });
-      await eachLimited(temps, 64, async (f) => {
-        await f.fh!.sync();
-        await f.fh!.close();
-        f.fh = undefined;
-      });
-      await eachLimited(temps, 32, (f) => rename(f.tmp, f.path));
-    } catch (err) {
-      await Promise.all(temps.map(async (f) => {
-        await f.fh?.close().catch(() => undefined);
-        await unlink(f.tmp).catch(() => undefined);
-      }));
-      throw err;
-    }
-    for (const f of temps) dirs.add(dirname(f.path));
-  }
-  await Promise.all([...dirs].map(fsyncPath));
-}
-const CHUNK = 256;
 
 export interface NodeIoOptions {
   cwd?: string;
@@ -168,6 +98,24 @@ export interface NodeIoOptions {
   env?: Record<string, string | undefined>;
   /** stdin contents for "-" (tests); default: the process's stdin. */
   stdin?: string | Uint8Array;
+}
+
+/** process.stdout for Io.stdout, for a reader that may go away (`kpki init | head -1`): a write to a
+ *  closed pipe fails with EPIPE, reported on the stream as an 'error' event, which unhandled kills
+ *  node with a stack trace. Like coreutils on a closed stdout, kpki then stops writing and carries on
+ *  quietly: the command still finishes (init still writes its files) and exits with its own code. */
+const stdoutState = { watched: false, gone: false };
+function processStdout(): (s: string) => void {
+  if (!stdoutState.watched) {
+    stdoutState.watched = true;
+    process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE" && !stdoutState.gone) throw err; // anything else (EIO, ENOSPC): as loud as before
+      stdoutState.gone = true;
+    });
+  }
+  return (s) => {
+    if (!stdoutState.gone && !process.stdout.destroyed) process.stdout.write(s);
+  };
 }
 
 /** The real Io over node:fs and node:https. */
@@ -186,7 +134,7 @@ export function nodeIo(opts: NodeIoOptions = {}): Io {
     }
   };
   return {
-    stdout: opts.stdout ?? ((s) => void process.stdout.write(s)),
+    stdout: opts.stdout ?? processStdout(),
     stderr: opts.stderr ?? ((s) => void process.stderr.write(s)),
     env: opts.env ?? process.env,
     cwd,
@@ -205,7 +153,7 @@ export function nodeIo(opts: NodeIoOptions = {}): Io {
         await writeAllAtomic(files.map((f) => ({ path: abs(f.path), data: f.data, mode: f.mode ?? 0o644 })));
       } catch (err) {
         const path = (err as { path?: unknown }).path;
-        throw new CliError("io", `cannot write ${typeof path === "string" ? path.replace(/\/\.([^/]*)\.[0-9a-f]{12}\.tmp$/, "/$1") : "files"}: ${reason(err)}`);
+        throw new CliError("io", `cannot write ${typeof path === "string" ? path.replace(TEMP_NAME, "/$1") : "files"}: ${reason(err)}`);
       }
     },
     async mkdirp(path) {

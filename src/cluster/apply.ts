@@ -5,7 +5,7 @@ import {
   encodeCertificatePem, encodePrivateKeyPem, encodePublicKeyPem, generateKeyPairAsync, generateKeyPairDer, keyIdentifier, keyPairSpki,
   randomSerial,
 } from "../pki/index.ts";
-import { createRootCa, issueFromTemplate, localKeySigner, usagesToExtensions, validityWindow } from "../ca/index.ts";
+import { assertSigningCa, createRootCa, issueFromTemplate, localKeySigner, usagesToExtensions, validityWindow } from "../ca/index.ts";
 import type { KeySigner } from "../ca/index.ts";
 import type { Clock, RandomSource } from "../base/index.ts";
 import type { CertSpec } from "./certlist.ts";
@@ -54,8 +54,12 @@ export interface LocalCa {
   readonly random: RandomSource;
 }
 
-export function localCa(issued: Issued, random: RandomSource): LocalCa {
-  return { cert: issued.cert, key: localKeySigner(issued.key), random };
+/** Refuses (ca/ assertSigningCa) a certificate that is not a CA or a key that is not the certificate's,
+ *  the same check every Signer makes; `files` ("DIR/pki/ca": .crt and .key) names them in the error. */
+export function localCa(issued: Issued, random: RandomSource, files?: string): LocalCa {
+  const key = localKeySigner(issued.key);
+  assertSigningCa(key, issued.cert, files === undefined ? undefined : { cert: `${files}.crt`, key: `${files}.key` });
+  return { cert: issued.cert, key, random };
 }
 
 export interface LeafRequest {
@@ -149,13 +153,20 @@ async function applyCa(step: Extract<PlanStep, { kind: "cert" }>, plan: PkiPlan,
 type CertStep = Extract<PlanStep, { kind: "cert" }>;
 type ReadyCa = { readonly ca: LocalCa; readonly pem: string };
 
-const BATCH = 512;
+const BATCH = 128;
+
+/** Lets pending I/O callbacks run. The batch writer submits each next fs call from the previous one's
+ *  callback, so while this thread signs without reaching the event loop (EC keys and signatures are
+ *  synchronous; `await` on settled promises only runs microtasks) libuv's threads would sit idle. */
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Leaves in batches: a batch is signed (CPU on this thread, RSA keys on libuv's pool), then its files
- *  go to the sink as one batch write that runs on libuv's threads while the next batch is signed. */
+ *  go to the sink as one batch write that runs on libuv's threads while the next batch is signed. The
+ *  writes are chained, one batch in flight at a time, which bounds the open descriptors and keeps the
+ *  pool's queue short for the RSA key generations. */
 async function issueLeaves(leaves: readonly CertStep[], cas: ReadonlyMap<string, ReadyCa>, plan: PkiPlan, opts: ApplyOptions, now: Date): Promise<string[]> {
   const width = opts.concurrency ?? 32;
-  const writes: Promise<void>[] = [];
+  let writes: Promise<void> = Promise.resolve();
   const written: string[] = [];
   for (let b = 0; b < leaves.length; b += BATCH) {
     const files: FileOut[] = [];
@@ -169,18 +180,22 @@ async function issueLeaves(leaves: readonly CertStep[], cas: ReadonlyMap<string,
         return issuedFiles(spec, it, { dir: opts.dir, caPem: ca.pem, clusterName: plan.clusterName, server: plan.server });
       }));
       for (const f of issued) files.push(...f);
+      await yieldToIo();
     }
-    const w = writeFiles(opts.sink, files);
-    w.catch(() => undefined); // observed by Promise.all below; this only keeps an early failure from being "unhandled"
-    writes.push(w);
+    writes = writes.then(() => writeFiles(opts.sink, files));
+    writes.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled" meanwhile
     for (const f of files) written.push(f.rel);
   }
-  await Promise.all(writes);
+  await writes;
   return written;
 }
 
+/** The service-account signing key. kube-apiserver's --service-account-key-file and kube-controller-
+ *  manager's --service-account-private-key-file accept RSA and ECDSA keys only (k8s.io/client-go/util/
+ *  keyutil; service-account tokens are RS256/ES256/ES384/ES512 JWTs, no EdDSA), so with keyAlgorithm
+ *  ed25519 the sa key is ECDSA P-256 while every certificate stays Ed25519. */
 async function saKeyFiles(plan: PkiPlan, dir: string): Promise<FileOut[]> {
-  const key = await newKey(plan.keyAlgorithm);
+  const key = await newKey(plan.keyAlgorithm.kind === "ed25519" ? { kind: "ecdsa", curve: "P-256" } : plan.keyAlgorithm);
   const [k, p] = [`${SA_KEY.files}.key`, `${SA_KEY.files}.pub`];
   return [{ rel: k, path: join(dir, k), data: encodePrivateKeyPem(key), mode: 0o600 }, { rel: p, path: join(dir, p), data: encodePublicKeyPem(key), mode: 0o644 }];
 }
@@ -194,7 +209,7 @@ export async function applyPlan(plan: PkiPlan, opts: ApplyOptions): Promise<stri
   const certSteps = plan.steps.filter((s): s is CertStep => s.kind === "cert");
   for (const step of certSteps.filter((s) => s.spec.isCa)) {
     const issued = await applyCa(step, plan, opts, now);
-    cas.set(step.spec.name, { ca: localCa(issued, opts.random), pem: encodeCertificatePem(issued.cert) });
+    cas.set(step.spec.name, { ca: localCa(issued, opts.random, step.spec.files && join(opts.dir, step.spec.files)), pem: encodeCertificatePem(issued.cert) });
     if (step.action !== "keep") first.push(...issuedFiles(step.spec, issued, { dir: opts.dir, caPem: "", clusterName: plan.clusterName, server: plan.server }));
   }
   if (plan.steps.some((s) => s.kind === "sa-key" && s.action === "create")) first.push(...(await saKeyFiles(plan, opts.dir)));

@@ -13,6 +13,8 @@ export interface LintContext {
   readonly role: CertRole;
   readonly issuer?: Certificate;
   readonly at?: Date;
+  /** Linting a certificate about to be signed (ca/'s gate): no allowance for legacy certificates. */
+  readonly preIssuance?: boolean;
 }
 
 export interface LintRule {
@@ -31,6 +33,11 @@ const isSelfIssued = (c: Certificate): boolean => equalBytes(c.subjectDer, c.iss
 const hasEku = (c: Certificate, oid: string): boolean => c.extKeyUsage?.includes(oid) === true || c.extKeyUsage?.includes(EKU.any) === true;
 const ext = (c: Certificate, oid: string): { critical: boolean } | undefined => c.extensions.find((e) => e.oid === oid);
 const always = (): boolean => true;
+const isSerialZero = (c: Certificate): boolean => serialBytes(c).every((b) => b === 0);
+/** client-go's certutil.NewSelfSignedCACert gave self-signed CAs serial 0 until 2019, so kubeadm clusters
+ *  from before then still run on such a CA; every TLS stack accepts it. Existing ones get a warning;
+ *  kpki's own issuance (preIssuance) never gets this allowance. */
+const isLegacyZeroSerialRoot = (c: Certificate, x: LintContext): boolean => x.preIssuance !== true && isCa(c) && isSelfIssued(c) && isSerialZero(c);
 const NODE_PREFIX = "system:node:";
 const DNS_LABEL = /^(\*|[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)$/i;
 
@@ -41,7 +48,9 @@ function validDnsName(name: string): boolean {
 
 export const LINT_RULES: readonly LintRule[] = [
   { id: "e_serial_not_positive", level: "error", text: "serial number must be positive", source: "RFC 5280 §4.1.2.2",
-    applies: always, check: (c) => { const b = serialBytes(c); return b[0]! < 0x80 && b.some((x) => x !== 0); } },
+    applies: (c, x) => !isLegacyZeroSerialRoot(c, x), check: (c) => serialBytes(c)[0]! < 0x80 && !isSerialZero(c) },
+  { id: "w_root_serial_zero", level: "warning", text: "self-signed CA with serial number 0 (client-go certutil before 2019); replace it when convenient",
+    source: "RFC 5280 §4.1.2.2; kubernetes/client-go util/cert NewSelfSignedCACert", applies: isLegacyZeroSerialRoot, check: (c) => !isSerialZero(c) },
   { id: "e_serial_too_long", level: "error", text: "serial number longer than 20 octets", source: "RFC 5280 §4.1.2.2",
     applies: always, check: (c) => serialBytes(c).length <= 20 },
   { id: "e_validity_inverted", level: "error", text: "notBefore is after notAfter", source: "RFC 5280 §4.1.2.5",

@@ -96,3 +96,26 @@ test("inferRole and describe", async () => {
   assert.equal(csr.requestsCa, true);
   assert.equal(csr.sans.text, "DNS:x");
 });
+
+test("serial 0: a warning on an existing self-signed CA (client-go certutil before 2019), an error everywhere else", async () => {
+  const zero = Uint8Array.of(0);
+  const ca = await make({ subject: parseDn("/CN=ca"), basicConstraints: { ca: true }, keyUsage: ["keyCertSign"] }, caKey, caKey);
+  const oldRoot = await make({ subject: parseDn("/CN=kubernetes"), basicConstraints: { ca: true }, keyUsage: ["keyCertSign"], serialNumber: zero }, caKey, caKey);
+  const zeroInter = await make({ subject: parseDn("/CN=int"), basicConstraints: { ca: true }, keyUsage: ["keyCertSign"], serialNumber: zero }, leafKey, caKey, ca);
+  const zeroLeaf = await make({ subject: parseDn("/CN=leaf"), extKeyUsage: [EKU.clientAuth], serialNumber: zero }, leafKey, caKey, ca);
+  // Issuer = subject but CA:FALSE: a self-signed leaf is no CA, so no allowance.
+  const zeroSelfLeaf = await make({ subject: parseDn("/CN=self"), basicConstraints: { ca: false }, extKeyUsage: [EKU.clientAuth], serialNumber: zero }, leafKey, leafKey);
+  const cases: [string, Certificate, { issuer?: Certificate; preIssuance?: boolean }, string[]][] = [
+    ["old kubeadm root", oldRoot, {}, ["w_root_serial_zero"]],
+    ["old kubeadm root, about to be issued", oldRoot, { preIssuance: true }, ["e_serial_not_positive"]],
+    ["intermediate", zeroInter, { issuer: ca }, ["e_serial_not_positive"]],
+    ["leaf", zeroLeaf, { issuer: ca }, ["e_serial_not_positive"]],
+    ["self-signed leaf", zeroSelfLeaf, {}, ["e_serial_not_positive"]],
+    ["random serial root", ca, {}, []],
+  ];
+  for (const [name, c, ctx, want] of cases) {
+    const found = lintCertificate(c, ctx).filter((f) => f.id.includes("serial"));
+    assert.deepEqual(found.map((f) => f.id), want, name);
+    if (want[0] === "w_root_serial_zero") assert.equal(found[0]?.level, "warning", name);
+  }
+});

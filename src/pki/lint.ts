@@ -20,8 +20,8 @@ export function inferRole(c: Certificate): CertRole {
 }
 
 /** Every finding for `c` in the given role (inferred when absent), rules in table order. */
-export function lintCertificate(c: Certificate, ctx: { issuer?: Certificate; role?: CertRole; at?: Date } = {}): LintFinding[] {
-  const x: LintContext = { role: ctx.role ?? inferRole(c), issuer: ctx.issuer, at: ctx.at };
+export function lintCertificate(c: Certificate, ctx: { issuer?: Certificate; role?: CertRole; at?: Date; preIssuance?: boolean } = {}): LintFinding[] {
+  const x: LintContext = { role: ctx.role ?? inferRole(c), issuer: ctx.issuer, at: ctx.at, preIssuance: ctx.preIssuance };
   const out: LintFinding[] = [];
   for (const r of LINT_RULES) {
     if (r.applies(c, x) && !r.check(c, x)) out.push(Object.freeze({ id: r.id, level: r.level, text: r.text }));

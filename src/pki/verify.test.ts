@@ -109,10 +109,29 @@ test("verifyChain: Go semantics and messages", async () => {
 });
 
 test("matchesHost per RFC 6125", async () => {
-  const c = (await issue("h", undefined, { sans: sansFromHosts(["*.example.com", "Exact.Example.ORG", "::1"]) })).cert;
+  const c = (await issue("h", undefined, { sans: sansFromHosts(["*.example.com", "Exact.Example.ORG", "::1", "10.0.0.5"]) })).cert;
   const cases: [string, boolean][] = [
     ["a.example.com", true], ["A.EXAMPLE.COM", true], ["example.com", false], ["a.b.example.com", false], ["exact.example.org", true],
     ["exact.example.org.", true], ["::1", true], ["0:0:0:0:0:0:0:1", true], ["127.0.0.1", false],
+    ["10.0.0.5", true],
+    // Go ≥ 1.17 net.ParseIP: a leading-zero octet makes no IP address; as a DNS name it matches nothing here.
+    ["010.0.0.5", false], ["10.0.0.05", false], ["10.00.0.5", false], ["::ffff:010.0.0.5", false],
+    // RFC 6125 §6.4.3: wildcards belong to the certificate, never to the name asked for.
+    ["*.example.com", false], ["*.EXAMPLE.com", false], ["*", false], ["a*.example.com", false],
   ];
   for (const [host, want] of cases) assert.equal(matchesHost(c, host), want, host);
+});
+
+test("verify --host errors read like Go's for leading-zero IPs and wildcard requests", async () => {
+  const ipOnly = (await issue("ip", undefined, { sans: sansFromHosts(["10.0.0.5"]) })).cert;
+  const wild = (await issue("w", undefined, { sans: sansFromHosts(["*.example.com"]) })).cert;
+  const cases: [string, Certificate, string, string | number][] = [
+    ["leading zero is a name; only IP SANs", ipOnly, "010.0.0.5", "x509: certificate is not valid for any names, but wanted to match 010.0.0.5"],
+    ["the same address without the zero", ipOnly, "10.0.0.5", 1],
+    ["wildcard request", wild, "*.example.com", "x509: certificate is valid for *.example.com, not *.example.com"],
+  ];
+  for (const [name, c, host, want] of cases) {
+    const r = verifyChain(c, { roots: [c], purpose: "any", at: T0, host });
+    assert.deepEqual(r.ok ? r.chain.length : r.reason, want, name);
+  }
 });

@@ -2,7 +2,7 @@
 // so users see these strings elsewhere too): leaf validity → hostname → chain building → EKU.
 import { equalBytes } from "../base/index.ts";
 import { verifySignedBy } from "./certificate.ts";
-import { formatIp, tryParseIp } from "./names.ts";
+import { formatIp, sanCount, tryParseIp } from "./names.ts";
 import { EKU } from "./oids.ts";
 import type { Certificate, Purpose, VerifyResult } from "./types.ts";
 
@@ -17,10 +17,14 @@ export function validityError(c: Certificate, at: Date): string | undefined {
   return undefined;
 }
 
-/** RFC 6125 §6.4.3: a wildcard only as the whole left-most label, matching exactly one label. */
+/** RFC 6125 §6.4.3: a wildcard only as the whole left-most label of the presented identifier (the SAN),
+ *  matching exactly one label. The reference identifier (the host asked for) is a name, never a pattern:
+ *  "*.example.com" matches no SAN, not even "*.example.com" (Go's VerifyHostname would match that one
+ *  exactly; a wildcard request is no host a client connects to). */
 function matchesDnsName(pattern: string, host: string): boolean {
   const p = pattern.toLowerCase().replace(/\.$/, "");
   const h = host.toLowerCase().replace(/\.$/, "");
+  if (h.includes("*")) return false;
   if (p === h) return true;
   if (!p.startsWith("*.") || p.slice(2).includes("*")) return false;
   const dot = h.indexOf(".");
@@ -31,8 +35,17 @@ export function matchesHost(cert: Certificate, host: string): boolean {
   return hostError(cert, host) === undefined;
 }
 
+/** The host as an IP address, as Go's net.ParseIP reads it: since Go 1.17 an IPv4 octet with a leading
+ *  zero ("010.0.0.5") is no address (it was octal to some parsers, decimal to others: CVE-2021-29923),
+ *  so such a host is a DNS name, which matches no IP SAN. */
+function hostIp(host: string): Uint8Array | undefined {
+  const v4 = host.slice(host.lastIndexOf(":") + 1).replace(/\]$/, "");
+  if (v4.includes(".") && v4.split(".").some((octet) => /^0\d/.test(octet))) return undefined;
+  return tryParseIp(host);
+}
+
 function hostError(cert: Certificate, host: string): string | undefined {
-  const ip = tryParseIp(host);
+  const ip = hostIp(host);
   if (ip) {
     const want = formatIp(ip);
     if (cert.sans.ip.includes(want)) return undefined;
@@ -40,7 +53,8 @@ function hostError(cert: Certificate, host: string): string | undefined {
     return `x509: certificate is valid for ${cert.sans.ip.join(", ")}, not ${host}`;
   }
   if (cert.sans.dns.some((d) => matchesDnsName(d, host))) return undefined;
-  if (cert.sans.dns.length === 0) return "x509: certificate relies on legacy Common Name field, use SANs instead";
+  if (sanCount(cert.sans) === 0) return "x509: certificate relies on legacy Common Name field, use SANs instead";
+  if (cert.sans.dns.length === 0) return `x509: certificate is not valid for any names, but wanted to match ${host}`;
   return `x509: certificate is valid for ${cert.sans.dns.join(", ")}, not ${host}`;
 }
 
