@@ -12,3 +12,4 @@ export * from "./smp.ts";
 export * from "./schema.ts";
 export * from "./apply.ts";
 export * from "./validation-core.ts";
+export * from "./go-types.ts";

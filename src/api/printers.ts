@@ -1,5 +1,6 @@
 // Columns and cells per kind, as kube-apiserver's printers print them
-// (pkg/printers/internalversion/printers.go). Cells are strings/numbers kubectl prints verbatim.
+// (pkg/printers/internalversion/printers.go), column types included (kube declares some count columns
+// "string" while their cells are numbers). Cells are strings/numbers kubectl prints verbatim.
 import { humanDuration } from "../base/index.ts";
 import type { ApiObject } from "./meta.ts";
 import {
@@ -40,12 +41,12 @@ export const namespacePrinter: Printer = {
 };
 
 export const configMapPrinter: Printer = {
-  columns: [NAME_COLUMN, col("Data", { type: "integer" }), AGE_COLUMN],
+  columns: [NAME_COLUMN, col("Data"), AGE_COLUMN],
   cells: (o, now) => [name(o), Object.keys(rec(o, "data")).length + Object.keys(rec(o, "binaryData")).length, age(o, now)],
 };
 
 export const secretPrinter: Printer = {
-  columns: [NAME_COLUMN, col("Type"), col("Data", { type: "integer" }), AGE_COLUMN],
+  columns: [NAME_COLUMN, col("Type"), col("Data"), AGE_COLUMN],
   cells: (o, now) => [
     name(o),
     str(o, "type") || "Opaque",
@@ -55,7 +56,7 @@ export const secretPrinter: Printer = {
 };
 
 export const serviceAccountPrinter: Printer = {
-  columns: [NAME_COLUMN, col("Secrets", { type: "integer" }), AGE_COLUMN],
+  columns: [NAME_COLUMN, col("Secrets"), AGE_COLUMN],
   cells: (o, now) => [name(o), arr(o, "secrets").length, age(o, now)],
 };
 
@@ -195,7 +196,7 @@ export const eventPrinter: Printer = {
     col("Source", { wide: true }),
     col("Message"),
     col("First Seen", { wide: true }),
-    col("Count", { type: "integer", wide: true }),
+    col("Count", { wide: true }),
     col("Name", { format: "name", wide: true }),
   ],
   cells(o, now) {
@@ -221,7 +222,7 @@ export const eventPrinter: Printer = {
 const wideContainers = [col("Containers", { wide: true }), col("Images", { wide: true })];
 
 export const deploymentPrinter: Printer = {
-  columns: [NAME_COLUMN, col("Ready"), col("Up-to-date", { type: "integer" }), col("Available", { type: "integer" }), AGE_COLUMN, ...wideContainers, col("Selector", { wide: true })],
+  columns: [NAME_COLUMN, col("Ready"), col("Up-to-date"), col("Available"), AGE_COLUMN, ...wideContainers, col("Selector", { wide: true })],
   cells(o, now) {
     const [c, i] = containersAndImages(o, "spec.template.spec");
     return [

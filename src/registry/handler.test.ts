@@ -37,6 +37,7 @@ describe("generic handler: create/get/update/delete", () => {
     ["apiVersion mismatch", "default", { ...cm("a"), apiVersion: "apps/v1" }, "BadRequest", "the API version in the data (apps/v1) does not match the expected API version (v1)"],
     ["invalid name", "default", cm("Bad_Name"), "Invalid", /^ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of/],
     ["no name", "default", { apiVersion: "v1", kind: "ConfigMap", metadata: {} }, "Invalid", 'ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required'],
+    ["wrongly typed name", "default", { ...cm("a"), metadata: { name: 5 } } as unknown as ApiObject, "BadRequest", 'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ObjectMeta.metadata.name of type string'],
   ];
   for (const [what, ns, obj, code, msg] of badCreates) {
     it(`rejects a create: ${what}`, async () => {
@@ -152,6 +153,32 @@ describe("generic handler: create/get/update/delete", () => {
     assert.equal((await t.h("", "configmaps").list(t.ctx(), "team", {})).items.length, 0);
     assert.equal((await t.h("", "pods").list(t.ctx(), "team", {})).items.length, 0);
     assert.equal((await t.h("", "configmaps").list(t.ctx(), "default", {})).items.length, 1);
+  });
+
+  it("namespace delete: Terminating first; a finalizer keeps it Terminating and closed to new content", async () => {
+    const t = await harness();
+    const nsH = t.h("", "namespaces");
+    await nsH.create(t.ctx(), "", { apiVersion: "v1", kind: "Namespace", metadata: { name: "held", finalizers: ["x.io/hold"] } });
+    await t.h("", "configmaps").create(t.ctx(), "held", cm("a"));
+    const ns = await nsH.delete(t.ctx(), "", "held", {});
+    assert.equal((ns.status as { phase?: string } | undefined)?.phase, "Terminating");
+    assert.ok(ns.metadata.deletionTimestamp);
+    assert.equal((await t.h("", "configmaps").list(t.ctx(), "held", {})).items.length, 0);
+    await assert.rejects(
+      t.h("", "configmaps").create(t.ctx(), "held", cm("b")),
+      rejectsWith("Forbidden", 'configmaps "b" is forbidden: unable to create new content in namespace held because it is being terminated'),
+    );
+  });
+
+  it("a patch may not rename the object or move it to another namespace (patch.go checkName)", async () => {
+    const t = await harness();
+    const h = t.h("", "configmaps");
+    await h.create(t.ctx(), "default", cm("a"));
+    await assert.rejects(h.patch(t.ctx(), "default", "a", "merge", { metadata: { name: "b" } }, {}), rejectsWith("BadRequest", "the name of the object (b) does not match the name on the URL (a)"));
+    await assert.rejects(
+      h.patch(t.ctx(), "default", "a", "merge", { metadata: { namespace: "kube-system" } }, {}),
+      rejectsWith("BadRequest", "the namespace of the object (kube-system) does not match the namespace on the request (default)"),
+    );
   });
 
   it("dryRun never persists but still validates", async () => {

@@ -23,6 +23,7 @@ import { deleteCollection, list, watch } from "./handler-read.ts";
 import { IMMORTAL_NAMESPACES } from "./kinds.ts";
 import {
   checkBody,
+  checkPatchedName,
   checkUnknownFields,
   generateName,
   mapStorage,
@@ -70,9 +71,7 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
     const generated = !obj.metadata.name && !!obj.metadata.generateName;
     if (generated) obj.metadata.name = generateName(obj.metadata.generateName ?? "", deps.random);
     const namespace = obj.metadata.namespace ?? "";
-    if (info.namespaced && namespace !== "" && (await deps.namespaces.get("", namespace)) === undefined) {
-      throw notFound("", "namespaces", namespace);
-    }
+    if (info.namespaced && namespace !== "") await checkNamespaceLifecycle(info, deps.namespaces, namespace, obj.metadata.name ?? "");
     if (info.subresources.includes("status")) delete obj.status;
     let next = strategy.prepareForCreate ? strategy.prepareForCreate(obj, ctx) : obj;
     if (next.spec !== undefined) next.metadata.generation = 1;
@@ -136,6 +135,22 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
     return toScale(await persistUpdate(ctx, cur, fromScale(cur, scale), "", "Update"));
   }
 
+  /** kube's namespace deletion, synchronously: the namespace turns Terminating (so controllers and
+   *  NamespaceLifecycle admission stop putting content in it), its content goes, then the namespace
+   *  unless metadata.finalizers hold it (it stays Terminating until they are removed); a last sweep
+   *  removes what a controller created between its check and the Terminating write. */
+  async function deleteNamespace(cur: ApiObject, cascade: (namespace: string) => Promise<void>, now: Date): Promise<ApiObject> {
+    const name = cur.metadata.name ?? "";
+    const status = { ...(isObject(cur.status) ? cur.status : {}), phase: "Terminating" };
+    const deletionTimestamp = cur.metadata.deletionTimestamp ?? rfc3339(now);
+    const terminating = await mapStorage(info, name, () => store.update({ ...cur, metadata: { ...cur.metadata, deletionTimestamp, deletionGracePeriodSeconds: 0 }, status }));
+    await cascade(name);
+    if ((terminating.metadata.finalizers ?? []).length > 0) return terminating;
+    const gone = await mapStorage(info, name, () => store.delete("", name, terminating.metadata.resourceVersion));
+    await cascade(name);
+    return gone;
+  }
+
   const handler: ResourceHandler = {
     info,
     async create(ctx, namespace, raw, subresource) {
@@ -191,6 +206,7 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
           return persistCreate(ctx, obj, "Apply", patch);
         }
         const { next, pinned } = applyPatchDocument(info, cur, type, patch, ctx.fieldManager ?? "unknown");
+        checkPatchedName(info, next, name, namespace);
         checkUnknownFields(ctx, info, next);
         reconcileNamespace(info, next, namespace);
         try {
@@ -208,13 +224,13 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
         throw forbidden("", "namespaces", name, "this namespace may not be deleted");
       }
       await strategy.admit?.(cur, cur, ctx, "delete", "");
+      if (deps.cascade !== undefined && !ctx.dryRun) return deleteNamespace(cur, deps.cascade, ctx.now);
       if ((cur.metadata.finalizers ?? []).length > 0) {
         if (cur.metadata.deletionTimestamp || ctx.dryRun) return cur;
         const marked = { ...cur, metadata: { ...cur.metadata, deletionTimestamp: rfc3339(ctx.now), deletionGracePeriodSeconds: 0 } };
         return mapStorage(info, name, () => store.update(marked));
       }
       if (ctx.dryRun) return cur;
-      if (deps.cascade !== undefined) await deps.cascade(name);
       return mapStorage(info, name, () => store.delete(cur.metadata.namespace ?? "", name, cur.metadata.resourceVersion));
     },
   };
@@ -234,6 +250,16 @@ function mergeForSubresource(info: ResourceInfo, strategy: ResourceStrategy, cur
     return next;
   }
   return incoming;
+}
+
+/** NamespaceLifecycle admission: no content in a namespace that does not exist or is being deleted. */
+async function checkNamespaceLifecycle(info: ResourceInfo, namespaces: Store, namespace: string, name: string): Promise<void> {
+  const ns = await namespaces.get("", namespace);
+  if (ns === undefined) throw notFound("", "namespaces", namespace);
+  const phase = isObject(ns.status) ? ns.status.phase : undefined;
+  if (ns.metadata.deletionTimestamp || phase === "Terminating") {
+    throw forbidden(info.group, info.resource, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+  }
 }
 
 function checkPreconditions(info: ResourceInfo, cur: ApiObject, options: DeleteOptions): void {

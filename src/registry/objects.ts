@@ -5,6 +5,7 @@ import {
   alreadyExists,
   apiVersionOf,
   badRequest,
+  checkGoTypes,
   conflict,
   fieldsV1Of,
   internalError,
@@ -62,6 +63,7 @@ export function checkBody(info: ResourceInfo, obj: unknown): ApiObject {
   if (o.apiVersion !== undefined && o.apiVersion !== "" && o.apiVersion !== apiVersion) {
     throw badRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (${apiVersion})`);
   }
+  checkGoTypes(info, obj as Record<string, unknown>);
   const metadata = o.metadata !== null && typeof o.metadata === "object" && !Array.isArray(o.metadata) ? o.metadata : {};
   return { ...(o as Record<string, unknown>), apiVersion, kind: info.kind, metadata: { ...metadata } } as ApiObject;
 }
@@ -91,6 +93,16 @@ export function reconcileName(obj: ApiObject, name: string): void {
     throw badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`);
   }
   obj.metadata.name = name;
+}
+
+/** The patched object against the URL (patch.go applyPatch → checkName): a patch may not rename or move it. */
+export function checkPatchedName(info: ResourceInfo, obj: ApiObject, name: string, namespace: string): void {
+  const bodyName = obj.metadata.name ?? "";
+  if (bodyName !== name) throw badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`);
+  const bodyNs = obj.metadata.namespace ?? "";
+  if (info.namespaced && namespace !== "" && bodyNs !== "" && bodyNs !== namespace) {
+    throw badRequest(`the namespace of the object (${bodyNs}) does not match the namespace on the request (${namespace})`);
+  }
 }
 
 /** fieldValidation: Strict → 400, Warn → warnings (one per field, kube's text). Like kube's decoder,

@@ -25,6 +25,9 @@ export interface ListParams {
   resourceVersion?: string;
   resourceVersionMatch?: string;
   allowWatchBookmarks?: boolean;
+  /** Watch only (WatchList): true = the current state as ADDED events and an initial-events-end
+   *  BOOKMARK first; false = changes only. */
+  sendInitialEvents?: boolean;
   timeoutSeconds?: number;
 }
 

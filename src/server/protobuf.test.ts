@@ -46,6 +46,11 @@ test("decodes the bodies kubectl 1.32 sends as protobuf", () => {
       want: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "r", namespace: "ns", labels: { a: "b" } }, rules: [{ verbs: ["get", "list"], apiGroups: [""], resources: ["pods"] }] },
     },
     {
+      name: "CSR spec.extra: ExtraValue{1 items} is a plain string list in JSON (approve sends it back)",
+      body: envelope("certificates.k8s.io/v1", "CertificateSigningRequest", [[1, [[1, "c"]]], [2, [[2, "u"], [6, [[1, "scopes"], [2, [[1, "a"], [1, "b"]]]]]]]]),
+      want: { apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", metadata: { name: "c" }, spec: { username: "u", extra: { scopes: ["a", "b"] } } },
+    },
+    {
       name: "RoleBinding",
       body: envelope("rbac.authorization.k8s.io/v1", "RoleBinding", [[1, [[1, "b"]]], [2, [[1, "User"], [2, "rbac.authorization.k8s.io"], [3, "minjun"]]], [3, [[1, "rbac.authorization.k8s.io"], [2, "Role"], [3, "r"]]]]),
       want: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "b" }, subjects: [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "minjun" }], roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "r" } },

@@ -222,6 +222,8 @@ function decodeMapEntry(buf: Uint8Array, valueType: Scalar | Message, name: stri
     if (fld.num === 1) key = decodeValue("string", fld.value, `${name}.key`) as string;
     if (fld.num === 2) value = decodeValue(valueType, fld.value, `${name}[${key}]`);
   }
+  // ExtraValue is `[]string` in Go and in JSON; only protobuf wraps it in a message {1 items}.
+  if (valueType === EXTRA_VALUE) value = (value as { items?: unknown[] }).items ?? [];
   return [key, value];
 }
 

@@ -2,7 +2,7 @@
 // server). Authentication and authorization already happened; this decodes bodies and query
 // parameters, checks that the object agrees with the URL, and writes JSON, Table or a watch stream.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ApiError, badRequest, type ApiObject, type ResourceInfo } from "../api/index.ts";
+import { ApiError, badRequest, checkGoTypes, type ApiObject, type ResourceInfo } from "../api/index.ts";
 import type { UserInfo, Authorizer } from "../auth/index.ts";
 import type { ListParams, RequestContext, ResourceHandler } from "../registry/index.ts";
 import { decodeObject, decodeOptional, decodePatch, readBody } from "./body.ts";
@@ -43,6 +43,8 @@ export function listParams(query: URLSearchParams): ListParams {
   const timeout = intParam(query, "timeoutSeconds");
   if (timeout !== undefined) p.timeoutSeconds = timeout;
   if (query.get("allowWatchBookmarks") === "true") p.allowWatchBookmarks = true;
+  const initial = query.get("sendInitialEvents");
+  if (initial === "true" || initial === "false") p.sendInitialEvents = initial === "true";
   return p;
 }
 
@@ -59,6 +61,7 @@ function requestContext(user: UserInfo, query: URLSearchParams, env: RestEnv): R
 
 /** The body's metadata must agree with the URL (apiserver's create/update handlers). */
 function checkAgainstUrl(obj: Record<string, unknown>, ri: RequestInfo, info: ResourceInfo, needsName: boolean): ApiObject {
+  checkGoTypes(info, obj); // decoding comes first in kube: a wrongly typed name is a decode error
   const meta = (obj["metadata"] ??= {});
   if (meta === null || typeof meta !== "object" || Array.isArray(meta)) throw badRequest("metadata must be an object");
   const m = meta as Record<string, unknown>;

@@ -28,9 +28,16 @@ function eventLine(info: ResourceInfo, ev: WatchEvent, opts: WatchOptions, first
 type Step = { readonly ok: IteratorResult<WatchEvent> } | { readonly err: unknown };
 const settle = (p: Promise<IteratorResult<WatchEvent>>): Promise<Step> => p.then((ok) => ({ ok }), (err: unknown) => ({ err }));
 
+/** kube's cacher answers a too-old resourceVersion with a 200 and one ERROR event carrying the 410
+ *  Status (cacher.go newErrWatcher: "once we have passed authn/authz/admission, and successfully parsed
+ *  a resource version, other errors must fail with a watch event of type ERROR"); reflectors relist. */
+function isExpired(err: unknown): boolean {
+  return errorResponse(err).httpStatus === 410;
+}
+
 /** Streams handler.watch() to `res` until the client goes away, the timeout passes or the server stops.
- *  Errors the watch raises as it starts (a bad selector, a compacted revision) are plain HTTP errors
- *  (thrown to the caller, like kube-apiserver's 400/410 before the stream); later ones are ERROR events. */
+ *  Errors the watch raises as it starts (a bad selector) are plain HTTP errors (thrown to the caller, like
+ *  kube-apiserver's 400 before the stream); a compacted revision and later errors are ERROR events. */
 export async function serveWatch(
   res: ServerResponse,
   handler: ResourceHandler,
@@ -42,7 +49,7 @@ export async function serveWatch(
   let next: Promise<Step> = settle(it.next());
   // Give the watch one turn of the event loop to fail fast before the 200 is committed.
   const early = await Promise.race([next, new Promise<undefined>((r) => setImmediate(() => r(undefined)))]);
-  if (early !== undefined && "err" in early) throw early.err;
+  if (early !== undefined && "err" in early && !isExpired(early.err)) throw early.err;
   const stop = (): void => abort.abort();
   const timer = setTimeout(stop, (call.params.timeoutSeconds ?? opts.defaultTimeoutSeconds) * 1000);
   res.on("close", stop);
