@@ -123,11 +123,21 @@ export class EtcdBackend implements StorageBackend {
     return watchEtcd(this.#conn, { key, rangeEnd: prefixRangeEnd(key), afterRevision, prefixLength: this.#prefix.length, retryWindowMs: Infinity, ...hooks }, signal);
   }
 
+  /** etcd's store revision now: a linearizable (quorum, ReadIndex) count-only range of ONE key,
+   *  so its header revision covers every write acknowledged before the call, and etcd only counts
+   *  one index entry and sends no key or value back. Maintenance Status would be no cheaper and is
+   *  not linearizable: it reports the answering member's revision, which on a follower may lag. */
   async currentRevision(): Promise<number> {
     const res = await callEtcd(this.#conn, "current revision", () =>
-      this.#conn.client.kv.range({ key: this.#prefix, limit: 1, keys_only: true }),
+      this.#conn.client.kv.range({ key: this.#prefix, count_only: true }),
     );
     return Number(res.header.revision);
+  }
+
+  /** The answering member's etcd version ("3.4.23"), from Maintenance Status. */
+  async serverVersion(): Promise<string> {
+    const res = await callEtcd(this.#conn, "etcd version", () => this.#conn.client.maintenance.status());
+    return res.version;
   }
 
   async compact(revision: number): Promise<void> {

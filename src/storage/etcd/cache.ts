@@ -1,7 +1,17 @@
 // The watch cache (kube-apiserver's Cacher): every key under the backend prefix held in memory,
 // filled by one paginated LIST at a pinned revision and kept current by one etcd watch from there.
-// get/list/watch are answered from memory (no etcd round trip); writes go to etcd and return only
-// once the cache's watch has seen the write's revision, so a replica reads its own writes.
+// get/list/watch are answered from memory; writes go to etcd and return only once the cache's
+// watch has seen the write's revision, so a replica reads its own writes.
+// Reads are linearizable across replicas, as kube-apiserver's consistent reads from cache
+// (KEP-2340): a get, or a list without a revision, first learns etcd's current revision (a quorum
+// range of one key, RevisionFetcher coalescing concurrent reads into at most one fetch in flight
+// and one queued) and is answered from memory once the watch has delivered everything up to it —
+// so a write another replica acknowledged before the read began is always seen. The cache reaches
+// that revision through events, or, when the revision came from writes outside its range, through
+// a watch progress request; on an etcd whose progress notifications may overtake events
+// (< 3.4.31 / 3.5.13, etcd-io/etcd#15220) it trusts events only and, if they do not get it there
+// within `eventWaitMs`, reads from etcd — kube falls back to etcd for every such read.
+// A list at an explicit revision (continue pages, "Exact") waits for that revision only.
 // While the watch is broken the cache is "not ready" and reads go to etcd, as kube's cacher
 // delegates to storage until it has resynced; a compacted watch makes it relist.
 import { StorageError } from "../types.ts";
@@ -11,12 +21,16 @@ import { WatchHub } from "../watch-hub.ts";
 import type { EtcdBackend } from "./backend.ts";
 import { sleep } from "./watch.ts";
 import { insertKey, lowerBound, removeKey } from "./keys.ts";
+import { RevisionFetcher, hasOrderedProgress } from "./consistent.ts";
 
 export interface WatchCacheOptions {
   /** Events kept for watches and snapshot lists from the cache (default 10 000). */
   readonly historyLimit?: number;
   /** How long a write or read waits for the cache to reach a revision before going to etcd (default 3 s). */
   readonly waitTimeoutMs?: number;
+  /** On an etcd without ordered progress notifications: how long a read waits for the watch's
+   *  events to reach etcd's revision before it reads from etcd instead (default 10 ms). */
+  readonly eventWaitMs?: number;
 }
 
 /** The cache holds keys starting with "/" (every storage key: /registry/…), so a neighbouring
@@ -43,8 +57,13 @@ export class WatchCache implements StorageBackend {
   #waiters: Waiter[] = [];
   /** Asks etcd to confirm the cache's watch is current (set per watch stream). */
   #requestProgress: (() => void) | undefined;
+  /** Whether this etcd's progress notifications are ordered with events (checked per connection). */
+  #progressTrusted = false;
+  /** etcd's current revision for consistent reads, coalesced. */
+  readonly #fresh: RevisionFetcher;
   readonly #limit: number;
   readonly #waitMs: number;
+  readonly #eventWaitMs: number;
   readonly #hub: WatchHub;
   readonly #ac = new AbortController();
   #loop: Promise<void> = Promise.resolve();
@@ -53,6 +72,8 @@ export class WatchCache implements StorageBackend {
     this.#inner = inner;
     this.#limit = Math.max(1, o.historyLimit ?? 10_000);
     this.#waitMs = o.waitTimeoutMs ?? 3000;
+    this.#eventWaitMs = o.eventWaitMs ?? 10;
+    this.#fresh = new RevisionFetcher(() => inner.currentRevision());
     this.#hub = new WatchHub(this.#limit);
   }
 
@@ -70,17 +91,23 @@ export class WatchCache implements StorageBackend {
     return this.#listed && this.#connected;
   }
 
+  /** Revision fetches started for consistent reads (tests check that they coalesce). */
+  get revisionFetches(): number {
+    return this.#fresh.fetches;
+  }
+
   async get(key: string): Promise<KeyValue | undefined> {
-    if (key.startsWith(CACHED) && (await this.#servable(this.#lastWrite))) return this.#pairs.get(key);
+    if (key.startsWith(CACHED) && (await this.#consistent())) return this.#pairs.get(key);
     return this.#inner.get(key);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     const { startAfter, limit, revision } = options;
-    const at = Math.max(this.#lastWrite, revision ?? 0);
-    if (!prefix.startsWith(CACHED) || (revision !== undefined && revision < this.#floor) || !(await this.#servable(at))) {
-      return this.#inner.list(prefix, options);
-    }
+    if (!prefix.startsWith(CACHED) || (revision !== undefined && revision < this.#floor)) return this.#inner.list(prefix, options);
+    // The storage contract has no "any revision will do" (kube's RV="0"): Store passes no revision
+    // for both "" and "0", so every such list gets the consistent (stronger) answer.
+    const servable = revision === undefined ? this.#consistent() : this.#servable(Math.max(this.#lastWrite, revision), this.#readWaitMs());
+    if (!(await servable)) return this.#inner.list(prefix, options);
     const past = revision !== undefined && revision < this.#revision;
     let i = lowerBound(this.#keys, startAfter !== undefined && startAfter >= prefix ? startAfter : prefix);
     if (startAfter !== undefined && this.#keys[i] === startAfter) i++;
@@ -101,19 +128,19 @@ export class WatchCache implements StorageBackend {
 
   async create(key: string, value: Uint8Array): Promise<KeyValue> {
     const kv = await this.#inner.create(key, value);
-    await this.#wrote(kv.modRevision);
+    await this.#wrote(key, kv.modRevision);
     return kv;
   }
 
   async update(key: string, value: Uint8Array, expectedRevision: number): Promise<KeyValue> {
     const kv = await this.#inner.update(key, value, expectedRevision);
-    await this.#wrote(kv.modRevision);
+    await this.#wrote(key, kv.modRevision);
     return kv;
   }
 
   async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
     const { prev, revision } = await this.#inner.deleteAt(key, expectedRevision);
-    await this.#wrote(revision);
+    await this.#wrote(key, revision);
     return prev;
   }
 
@@ -132,7 +159,7 @@ export class WatchCache implements StorageBackend {
   }
 
   async currentRevision(): Promise<number> {
-    if (await this.#servable(this.#lastWrite)) return this.#revision;
+    if (await this.#consistent()) return this.#revision;
     return this.#inner.currentRevision();
   }
 
@@ -167,6 +194,7 @@ export class WatchCache implements StorageBackend {
       onDisconnected: () => this.#disconnected(),
       onStream: (request: () => void) => (this.#requestProgress = request),
       onProgress: (revision: number) => {
+        if (!this.#progressTrusted) return; // unrequested, and unsafe on this etcd (see the header)
         this.#revision = Math.max(this.#revision, revision);
         this.#release(true);
       },
@@ -174,6 +202,7 @@ export class WatchCache implements StorageBackend {
     while (!signal.aborted) {
       try {
         if (!this.#listed) await this.#relist();
+        this.#progressTrusted = hasOrderedProgress(await this.#inner.serverVersion());
         for await (const e of this.#inner.watchFeed(CACHED, this.#revision, signal, hooks)) this.#apply(e);
         return;
       } catch (err) {
@@ -231,25 +260,45 @@ export class WatchCache implements StorageBackend {
     this.#release(true);
   }
 
-  async #wrote(revision: number): Promise<void> {
+  /** A write to a cached key is followed by its own event; others never reach the cache. */
+  async #wrote(key: string, revision: number): Promise<void> {
+    if (!key.startsWith(CACHED)) return;
     this.#lastWrite = Math.max(this.#lastWrite, revision);
-    if (this.isReady) await this.#reach(revision);
+    if (this.isReady) await this.#reach(revision, this.#waitMs);
+  }
+
+  /** True when the cache holds every write etcd acknowledged before this call (KEP-2340). */
+  async #consistent(): Promise<boolean> {
+    if (!this.isReady) return false;
+    let fresh: number;
+    try {
+      fresh = await this.#fresh.next();
+    } catch {
+      return false; // etcd did not answer: the read goes to etcd and reports that itself
+    }
+    return this.#servable(Math.max(fresh, this.#lastWrite), this.#readWaitMs());
+  }
+
+  /** How long a read waits for the cache before reading etcd: with trusted progress requests the
+   *  cache will get there; with events alone it may not (the revision came from elsewhere). */
+  #readWaitMs(): number {
+    return this.#progressTrusted ? this.#waitMs : Math.min(this.#eventWaitMs, this.#waitMs);
   }
 
   /** True when reads may be answered from memory at (at least) `revision`. */
-  async #servable(revision: number): Promise<boolean> {
+  async #servable(revision: number, waitMs: number): Promise<boolean> {
     if (!this.isReady) return false;
-    return this.#revision >= revision || (await this.#reach(revision));
+    return this.#revision >= revision || (await this.#reach(revision, waitMs));
   }
 
-  #reach(revision: number): Promise<boolean> {
+  #reach(revision: number, waitMs: number): Promise<boolean> {
     if (this.#revision >= revision) return Promise.resolve(true);
     return new Promise((resolve) => {
       // The revision may come from writes outside our prefix (a shared etcd): no event of ours
       // will carry it, so if it does not arrive at once ask etcd to confirm the watch's progress
-      // (kube's RequestWatchProgress for consistent reads from the cache).
-      const nudge = setTimeout(() => this.#requestProgress?.(), 20);
-      const timer = setTimeout(() => resolve(false), this.#waitMs);
+      // (kube's RequestWatchProgress for consistent reads from the cache) — where that is safe.
+      const nudge = this.#progressTrusted ? setTimeout(() => this.#requestProgress?.(), 20) : undefined;
+      const timer = setTimeout(() => resolve(false), waitMs);
       this.#waiters.push({ revision, resolve: (ok) => (clearTimeout(timer), clearTimeout(nudge), resolve(ok)) });
     });
   }

@@ -48,7 +48,12 @@ export async function connectEtcd(o: EtcdConnectOptions): Promise<EtcdConnection
     },
     // Keepalive notices a member that vanished without closing the socket; etcd's default
     // --grpc-keepalive-min-time is 5 s, so ping no more often than that.
-    grpcOptions: { "grpc.keepalive_time_ms": 10_000, "grpc.keepalive_timeout_ms": 5000 },
+    // No receive limit (grpc-js defaults to 4 MiB): the watch cache's 5000-key relist page and a
+    // big LIST exceed it, and a RESOURCE_EXHAUSTED reply also resets the channel and opens the
+    // circuit breaker. kube-apiserver sets MaxCallRecvMsgSize to math.MaxInt32 for the same reason.
+    // Sending needs nothing: grpc-js sends without limit, and etcd itself refuses a request over its
+    // --max-request-bytes (1.5 MiB by default), as it does for kube-apiserver.
+    grpcOptions: { "grpc.keepalive_time_ms": 10_000, "grpc.keepalive_timeout_ms": 5000, "grpc.max_receive_message_length": -1 },
     faultHandling: {
       // One retry per member: a call that failed on a dead member is re-sent to another one.
       global: retry(handleWhen(etcd3.isRecoverableError), { maxAttempts: o.endpoints.length }),

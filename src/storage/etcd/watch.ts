@@ -109,8 +109,10 @@ async function* openStream(
       );
     } else if (res.created) q.push({ kind: "created" });
     else if (res.events.length > 0) q.push({ kind: "events", events: res.events });
-    // No events: a progress notification. etcd sends one only when the watch is synced, so every
-    // event up to header.revision has been delivered (etcd 3.4 WatchProgressRequest).
+    // No events: a progress notification (etcd 3.4 WatchProgressRequest). From etcd 3.4.31 / 3.5.13
+    // on it is sent in order and only once the watch is synced, so every event up to header.revision
+    // has been delivered; earlier releases may send it ahead of events (etcd-io/etcd#15220), which
+    // is why the watch cache trusts it only on those versions (consistent.ts).
     else q.push({ kind: "progress", revision: Number(res.header.revision) });
   });
   stream.on("error", (err: Error) => q.fail(err));
