@@ -84,6 +84,15 @@ describe("consistent reads across replicas on one etcd", { skip: !etcdAvailable(
       const start = cache.revisionFetches;
       for (let i = 0; i < 5; i++) await b.get("/registry/core/configmaps/ns/burst");
       assert.equal(cache.revisionFetches - start, 5);
+      // kube's resourceVersion "0" (any) and NotOlderThan N: answered from memory, no fetch.
+      const rv = (await b.list("/registry/core/configmaps/ns/")).revision;
+      const quiet = cache.revisionFetches;
+      for (const notOlderThan of [0, rv]) {
+        const page = await b.list("/registry/core/configmaps/ns/", { notOlderThan });
+        assert.ok(page.items.some((kv) => kv.key.endsWith("/burst")));
+        assert.ok(page.revision >= rv);
+      }
+      assert.equal(cache.revisionFetches, quiet, "RV=0 / NotOlderThan lists fetch no revision");
     } finally {
       await a.close();
       await b.close();

@@ -35,12 +35,16 @@ export function decodeContinue(text: string): ContinueToken {
   return { rv: t.rv, start: t.start };
 }
 
-/** The revision to read a first page at: only resourceVersionMatch=Exact pins one. */
-function firstPageRevision(options: StoreListOptions): number | undefined {
+/** How to read a first page, as kube-apiserver reads a LIST: resourceVersion "" = the latest (a
+ *  consistent read); "0" = any revision (a watch cache answers from memory as it is); "N" with match
+ *  NotOlderThan (the default) = at least N; with match Exact = the snapshot at exactly N. */
+function firstPageRead(options: StoreListOptions): { revision?: number; notOlderThan?: number } {
   const rv = parseResourceVersion(options.resourceVersion);
-  if (options.resourceVersionMatch !== "Exact") return undefined;
-  if (rv === undefined || rv === 0) throw new StorageError("invalid", 'resourceVersionMatch "Exact" needs a resourceVersion other than "" and "0"');
-  return rv;
+  if (options.resourceVersionMatch === "Exact") {
+    if (rv === undefined || rv === 0) throw new StorageError("invalid", 'resourceVersionMatch "Exact" needs a resourceVersion other than "" and "0"');
+    return { revision: rv };
+  }
+  return rv === undefined ? {} : { notOlderThan: rv };
 }
 
 export async function listStore<T extends ApiObject>(backend: StorageBackend, prefix: string, options: StoreListOptions): Promise<StoreList<T>> {
@@ -49,14 +53,15 @@ export async function listStore<T extends ApiObject>(backend: StorageBackend, pr
     throw new StorageError("invalid", "specifying resource version is not allowed when using continue");
   }
   const limit = options.limit !== undefined && options.limit > 0 ? options.limit : undefined;
-  let revision = token?.rv ?? firstPageRevision(options);
+  const first = token ? { revision: token.rv } : firstPageRead(options);
+  let revision = first.revision;
   let startAfter = token ? prefix + token.start : undefined;
   let batch = limit;
   const items: T[] = [];
   let lastKey: string | undefined;
   let more = false;
   for (;;) {
-    const page = await backend.list(prefix, { startAfter, limit: batch, revision });
+    const page = await backend.list(prefix, { startAfter, limit: batch, revision, ...(revision === undefined && first.notOlderThan !== undefined ? { notOlderThan: first.notOlderThan } : {}) });
     revision ??= page.revision;
     const taken = take<T>(page.items, items, limit, options.filter);
     if (taken.lastKey !== undefined) lastKey = taken.lastKey;

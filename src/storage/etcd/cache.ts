@@ -102,11 +102,12 @@ export class WatchCache implements StorageBackend {
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    const { startAfter, limit, revision } = options;
+    const { startAfter, limit, revision, notOlderThan } = options;
     if (!prefix.startsWith(CACHED) || (revision !== undefined && revision < this.#floor)) return this.#inner.list(prefix, options);
-    // The storage contract has no "any revision will do" (kube's RV="0"): Store passes no revision
-    // for both "" and "0", so every such list gets the consistent (stronger) answer.
-    const servable = revision === undefined ? this.#consistent() : this.#servable(Math.max(this.#lastWrite, revision), this.#readWaitMs());
+    // No revision: the latest, confirmed with etcd; notOlderThan (kube's RV="0" / NotOlderThan) or an
+    // exact revision: what the cache holds once it has reached that one (and our own writes).
+    const atLeast = revision ?? notOlderThan;
+    const servable = atLeast === undefined ? this.#consistent() : this.#servable(Math.max(this.#lastWrite, atLeast), this.#readWaitMs());
     if (!(await servable)) return this.#inner.list(prefix, options);
     const past = revision !== undefined && revision < this.#revision;
     let i = lowerBound(this.#keys, startAfter !== undefined && startAfter >= prefix ? startAfter : prefix);
