@@ -97,3 +97,23 @@ describe("3-member etcd cluster", () => {
     }
   });
 });
+
+describe("a value over etcd's request limit", () => {
+  it('is StorageError "too-large" (→ 413), not a 503, and the backend keeps working', async () => {
+    const c = await startEtcd({ members: 1 });
+    let b: StorageBackend | undefined;
+    try {
+      b = await openEtcdBackend(optionsFor(c));
+      // etcd's default --max-request-bytes is 1.5 MiB (etcd's own check); gRPC's is 512 KiB above it.
+      for (const size of [1.6, 2.5]) {
+        const ms = await failsWith("too-large", () => b!.create("/big/a", new Uint8Array(size * 1024 * 1024).fill(0x61)));
+        assert.ok(ms < 4000, `${size} MiB: failed after ${ms.toFixed(0)} ms`);
+      }
+      const kv = await b.create("/big/b", enc("small"));
+      assert.equal((await b.get("/big/b"))?.modRevision, kv.modRevision);
+    } finally {
+      await b?.close();
+      await c.stop();
+    }
+  });
+});

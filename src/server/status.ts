@@ -33,6 +33,8 @@ const STORAGE_ERRORS: Readonly<Record<StorageErrorCode, ApiErrorCode>> = {
   conflict: "Conflict",
   compacted: "Gone",
   unavailable: "ServiceUnavailable",
+  // kube-apiserver answers 500 here (kubernetes#112152); the client's request is what is too big.
+  "too-large": "RequestEntityTooLarge",
   corrupt: "InternalError",
   invalid: "BadRequest",
 };

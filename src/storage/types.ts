@@ -10,6 +10,7 @@ export type StorageErrorCode =
   | "conflict" // expected revision differs
   | "compacted" // watch/list from a revision older than the oldest kept (→ 410 Gone)
   | "unavailable" // backend down / timeout (→ 503)
+  | "too-large" // the backend refused the value's size (etcd --max-request-bytes, 1.5 MiB by default) (→ 413)
   | "corrupt" // stored bytes do not decode
   | "invalid"; // a malformed resourceVersion or continue token from the client (→ 400)
 

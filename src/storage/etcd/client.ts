@@ -75,8 +75,9 @@ export async function connectEtcd(o: EtcdConnectOptions): Promise<EtcdConnection
   };
 }
 
-/** Maps an etcd3 / gRPC failure onto a StorageError: compaction and future revisions keep their
- *  meaning (→ 410 / 400 at the edge), everything else means etcd did not answer (→ 503). */
+/** Maps an etcd3 / gRPC failure onto a StorageError: compaction, future revisions and oversized
+ *  requests keep their meaning (→ 410 / 400 / 413 at the edge); anything else means etcd did not
+ *  answer (→ 503). */
 export function toStorageError(err: unknown, what: string): StorageError {
   if (err instanceof StorageError) return err;
   const text = messageOf(err);
@@ -85,6 +86,10 @@ export function toStorageError(err: unknown, what: string): StorageError {
   }
   if (text.includes("required revision is a future revision")) {
     return new StorageError("invalid", `${what}: required revision is a future revision`, { cause: err });
+  }
+  // etcd refuses a request over --max-request-bytes; gRPC refuses it earlier past that + 512 KiB.
+  if (text.includes("request is too large") || text.includes("received message larger than max")) {
+    return new StorageError("too-large", `${what}: etcdserver: request is too large (etcd's --max-request-bytes)`, { cause: err });
   }
   return new StorageError("unavailable", `${what}: etcd unavailable: ${oneLine(text)}`, { cause: err });
 }
