@@ -20,7 +20,7 @@ import { runPublisher } from "./root-ca-publishing/publisher.ts";
 export { ControllerError, silentLogger } from "./errors.ts";
 export type { ControllerErrorCode, Logger } from "./errors.ts";
 export { WorkQueue, timerSchedule } from "./queue.ts";
-export type { Schedule, QueueOptions } from "./queue.ts";
+export type { Schedule, QueueOptions, RunOptions } from "./queue.ts";
 export { runReconciler, runReconcilers, feedQueue, objectKey } from "./loop.ts";
 export type { Reconciler } from "./loop.ts";
 export { BUILT_IN_SIGNERS, BUILT_IN_SIGNER_CHECKS, signingDurationMs, checkApiServerClient, checkKubeletClient, checkKubeletServing } from "./csr-signing/checks.ts";
@@ -66,7 +66,13 @@ export interface ControllerDeps {
   /** Default: all four. */
   readonly enabled?: readonly ControllerName[];
   readonly schedule?: Schedule;
+  /** Workers of the csrsigning and csrapproving controllers each (default CSR_WORKERS). */
+  readonly csrWorkers?: number;
 }
+
+/** kube-controller-manager starts the CSR signing and approving controllers with 5 workers each
+ *  (`go csrSigningController.Run(ctx, 5)`, `go csrApprovingController.Run(ctx, 5)`). */
+export const CSR_WORKERS = 5;
 
 /** kube-controller-manager's defaults: every built-in signer uses the cluster CA
  *  (--cluster-signing-cert-file/--cluster-signing-key-file) unless a per-signer CA is given
@@ -90,7 +96,7 @@ export async function startControllers(deps: ControllerDeps, signal: AbortSignal
     csrControllers.push(createApprovingController({ store: deps.stores.csrs, authorizer: deps.authorizer, policies: deps.policies ?? [], defaultDurationMs: durationMs, clock: deps.clock, logger }));
   }
   // One CSR watch shared by the signer and the approver (client-go's shared informer).
-  if (csrControllers.length > 0) runs.push(runReconcilers(deps.stores.csrs, csrControllers, common, signal));
+  if (csrControllers.length > 0) runs.push(runReconcilers(deps.stores.csrs, csrControllers, { ...common, workers: deps.csrWorkers ?? CSR_WORKERS }, signal));
   if (on("csrcleaner")) runs.push(runCleaner(deps.stores.csrs, { clock: deps.clock, logger, ...(deps.schedule ? { schedule: deps.schedule } : {}) }, signal));
   if (on("root-ca-cert-publisher")) {
     const p = { namespaces: deps.stores.namespaces, configMaps: deps.stores.configMaps, rootCaPem: deps.rootCaPem, logger, ...(deps.schedule ? { schedule: deps.schedule } : {}) };

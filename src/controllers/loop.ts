@@ -61,6 +61,9 @@ export interface ControllerOptions {
   readonly logger: Logger;
   readonly queue?: QueueOptions;
   readonly schedule?: Schedule;
+  /** Workers per reconciler (default 1). Distinct keys reconcile in parallel, so one slow storage
+   *  round trip no longer serialises the whole controller; one key is never reconciled twice at once. */
+  readonly workers?: number;
 }
 
 /** Run one reconciler over one store until `signal` aborts. */
@@ -84,7 +87,7 @@ export async function runReconcilers<T extends ApiObject>(
       const obj = await store.get(namespace, name); // the latest state, never a stale event's
       if (obj !== undefined) await reconciler.reconcile(obj, signal);
     };
-    return queues[i]!.run(handle, signal, opts.logger, reconciler.name);
+    return queues[i]!.run(handle, signal, { logger: opts.logger, name: reconciler.name, workers: opts.workers ?? 1 });
   });
   const fanOut = {
     add: (key: string, obj: T): void =>

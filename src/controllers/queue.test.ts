@@ -76,3 +76,79 @@ test("run() stops when the signal aborts", async () => {
   await done;
   assert.deepEqual(seen, ["x"]);
 });
+
+/** A promise and its resolver, so a test decides when each handler call finishes. */
+function gate(): { promise: Promise<void>; open(): void } {
+  let open: () => void = () => undefined;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+test("N workers process N distinct keys at the same time", async () => {
+  for (const workers of [1, 3, 5]) {
+    const q = new WorkQueue();
+    const ac = new AbortController();
+    const release = gate();
+    let running = 0;
+    let peak = 0;
+    const done = q.run(async () => {
+      peak = Math.max(peak, ++running);
+      await release.promise;
+      running--;
+    }, ac.signal, { workers });
+    for (let i = 0; i < 8; i++) q.add(`k${i}`);
+    for (let i = 0; i < 5; i++) await turn();
+    assert.equal(peak, workers, `${workers} workers`);
+    assert.equal(q.length, 8 - workers, "the rest wait in the queue");
+    release.open();
+    for (let i = 0; i < 5 && q.length > 0; i++) await turn();
+    ac.abort();
+    await done;
+    assert.equal(running, 0);
+  }
+});
+
+test("with several workers one key is never processed twice at once; a re-add runs after Done", async () => {
+  const q = new WorkQueue();
+  const ac = new AbortController();
+  const gates = [gate(), gate(), gate()];
+  const log: string[] = [];
+  const active = new Set<string>();
+  let calls = 0;
+  const done = q.run(async (k) => {
+    assert.ok(!active.has(k), `${k} handed to a second worker while still processing`);
+    active.add(k);
+    const n = calls++;
+    log.push(`start ${k}#${n}`);
+    await gates[Math.min(n, 2)]!.promise;
+    log.push(`done ${k}#${n}`);
+    active.delete(k);
+  }, ac.signal, { workers: 5 });
+  q.add("a");
+  await turn();
+  q.add("a"); // while "a" is processing: marked dirty, not given to one of the 4 idle workers
+  q.add("a");
+  await turn();
+  assert.deepEqual(log, ["start a#0"]);
+  assert.equal(q.length, 0);
+  gates[0]!.open();
+  for (let i = 0; i < 5; i++) await turn();
+  assert.deepEqual(log, ["start a#0", "done a#0", "start a#1"], "re-queued once after Done");
+  gates[1]!.open();
+  gates[2]!.open();
+  for (let i = 0; i < 5; i++) await turn();
+  assert.deepEqual(log.slice(3), ["done a#1"], "the two re-adds collapsed into one run");
+  ac.abort();
+  await done;
+});
+
+test("aborting wakes every idle worker", async () => {
+  const q = new WorkQueue();
+  const ac = new AbortController();
+  const done = q.run(async () => undefined, ac.signal, { workers: 4 });
+  await turn();
+  ac.abort();
+  await done; // hangs (test timeout) if an idle worker was never woken
+});

@@ -1,6 +1,8 @@
 // A keyed work queue with per-key exponential back-off (client-go workqueue semantics): a key is
 // queued at most once, never processed by two workers at once, and re-queued after processing if it
-// was added meanwhile. Timers are a parameter so tests never wait on the wall clock.
+// was added meanwhile (client-go's "dirty" set: re-added after Done, never handed to a second worker).
+// run() starts N workers, as kube-controller-manager's controllers do (`go wait.Until(worker)` × N).
+// Timers are a parameter so tests never wait on the wall clock.
 import { messageOf } from "../base/index.ts";
 import type { Logger } from "./errors.ts";
 
@@ -20,6 +22,14 @@ export interface QueueOptions {
   readonly schedule?: Schedule;
 }
 
+export interface RunOptions {
+  readonly logger?: Logger;
+  /** The controller's name, in log lines. */
+  readonly name?: string;
+  /** Concurrent workers (kube-controller-manager: 5 for csrsigning/csrapproving). Default 1. */
+  readonly workers?: number;
+}
+
 export class WorkQueue {
   readonly #queue: string[] = [];
   readonly #queued = new Set<string>();
@@ -27,7 +37,8 @@ export class WorkQueue {
   readonly #dirty = new Set<string>();
   readonly #failures = new Map<string, number>();
   readonly #timers = new Map<string, () => void>();
-  #wake: (() => void) | undefined;
+  /** Idle workers waiting for a key; each add wakes one. */
+  #idle: (() => void)[] = [];
   readonly #base: number;
   readonly #max: number;
   readonly #schedule: Schedule;
@@ -50,7 +61,7 @@ export class WorkQueue {
     if (this.#queued.has(key)) return;
     this.#queued.add(key);
     this.#queue.push(key);
-    this.#wake?.();
+    this.#idle.shift()?.();
   }
 
   /** Re-add after the key's back-off delay (base · 2^failures, capped). */
@@ -93,24 +104,29 @@ export class WorkQueue {
     return true;
   }
 
-  /** Work until `signal` aborts. */
-  async run(handle: (key: string) => Promise<void>, signal: AbortSignal, logger?: Logger, name?: string): Promise<void> {
-    const onAbort = (): void => this.#wake?.();
+  /** Work with `workers` concurrent workers (default 1) until `signal` aborts. Distinct keys are
+   *  processed in parallel; one key never is (processOne's #processing/#dirty sets). */
+  async run(handle: (key: string) => Promise<void>, signal: AbortSignal, opts: RunOptions = {}): Promise<void> {
+    const { logger, name, workers = 1 } = opts;
+    const onAbort = (): void => this.#idle.splice(0).forEach((wake) => wake());
     signal.addEventListener("abort", onAbort);
     try {
-      while (!signal.aborted) {
-        if (await this.processOne(handle, logger, name)) continue;
-        await new Promise<void>((resolve) => {
-          // A key added between processOne's return and here would otherwise be missed.
-          if (this.#queue.length > 0 || signal.aborted) resolve();
-          else this.#wake = resolve;
-        });
-        this.#wake = undefined;
-      }
+      await Promise.all(Array.from({ length: Math.max(1, workers) }, () => this.#work(handle, signal, logger, name)));
     } finally {
       signal.removeEventListener("abort", onAbort);
       for (const cancel of this.#timers.values()) cancel();
       this.#timers.clear();
+    }
+  }
+
+  async #work(handle: (key: string) => Promise<void>, signal: AbortSignal, logger?: Logger, name?: string): Promise<void> {
+    while (!signal.aborted) {
+      if (await this.processOne(handle, logger, name)) continue;
+      await new Promise<void>((resolve) => {
+        // A key added between processOne's return and here would otherwise be missed.
+        if (this.#queue.length > 0 || signal.aborted) resolve();
+        else this.#idle.push(resolve);
+      });
     }
   }
 }

@@ -3,6 +3,7 @@
 // --client-ca-file/--tls-cert-file/--tls-private-key-file it serves an existing PKI (kubeadm's too).
 import { readFile, writeFile, access } from "node:fs/promises";
 import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
 import { findCommand, nodeIo } from "../cli/index.ts";
 import { addContextClusterAlias } from "../cluster/index.ts";
 import { parseCertificatesPem, type Certificate } from "../pki/index.ts";
@@ -77,19 +78,87 @@ export async function loadServingPki(dataDir: string, files: PkiFiles, server: s
   return { clientCas, clientCaPem, tlsCertPem, tlsKeyPem, clusterCa, provisioned };
 }
 
-/** Points admin.conf (and super-admin.conf) at the address we listen on; credentials stay as written. */
-export async function pointKubeconfigsAt(dataDir: string, server: string): Promise<string[]> {
-  const changed: string[] = [];
-  for (const name of ["admin.conf", "super-admin.conf"]) {
-    const path = join(dataDir, name);
-    if (!(await exists(path))) continue;
-    const text = await readFile(path, "utf8");
-    // Every cluster entry (the context-named alias too: cluster/kubeconfig-alias.ts says why).
-    const next = addContextClusterAlias(text).replace(/^(\s*server:\s*).*$/gm, `$1${JSON.stringify(server)}`);
-    if (next !== text) {
-      await writeFile(path, next, { mode: 0o600 });
-      changed.push(path);
+/** Whether a server of this cluster answers at `server` (a TLS handshake its CA verifies). */
+export type LiveCheck = (server: string) => Promise<boolean>;
+
+export interface KubeconfigPlacement {
+  /** The admin kubeconfig that points at this server. */
+  readonly adminPath: string;
+  /** One line for the log when something was written or deliberately left alone. */
+  readonly note?: string;
+}
+
+const KUBECONFIGS = ["admin.conf", "super-admin.conf"];
+
+/** The first `server:` of a kubeconfig (YAML plain, single- or double-quoted). */
+export function kubeconfigServer(text: string): string | undefined {
+  const v = /^\s*server:\s*(.+?)\s*$/m.exec(text)?.[1];
+  if (v === undefined) return undefined;
+  if (v.startsWith('"')) {
+    try {
+      return JSON.parse(v) as string;
+    } catch {
+      return v;
     }
   }
+  return v.replace(/^'(.*)'$/, "$1");
+}
+
+/** Writes DIR/<name> re-pointed at `server` to `target(name)` (credentials stay as written); returns what changed. */
+async function writePointed(dataDir: string, server: string, target: (name: string) => string): Promise<string[]> {
+  const changed: string[] = [];
+  for (const name of KUBECONFIGS) {
+    const source = join(dataDir, name);
+    if (!(await exists(source))) continue;
+    // Every cluster entry (the context-named alias too: cluster/kubeconfig-alias.ts says why).
+    const next = addContextClusterAlias(await readFile(source, "utf8")).replace(/^(\s*server:\s*).*$/gm, `$1${JSON.stringify(server)}`);
+    const path = join(dataDir, target(name));
+    if ((await readFile(path, "utf8").catch(() => undefined)) === next) continue;
+    await writeFile(path, next, { mode: 0o600 });
+    changed.push(path);
+  }
   return changed;
+}
+
+/** Points the data dir's admin.conf (and super-admin.conf) at this server — unless they point at
+ *  another server of this cluster that answers (a replica sharing the dir): then they stay as they
+ *  are and this replica writes admin-<port>.conf (super-admin-<port>.conf) instead, so starting a
+ *  second replica never silently moves the first one's users. A stale address (nothing answers, e.g.
+ *  a restart on a new --listen port) is replaced, as a single server always did. */
+export async function placeKubeconfigs(dataDir: string, server: string, isLive: LiveCheck): Promise<KubeconfigPlacement> {
+  const adminPath = join(dataDir, "admin.conf");
+  const current = kubeconfigServer((await readFile(adminPath, "utf8").catch(() => undefined)) ?? "");
+  if (current !== undefined && current !== server && (await isLive(current))) {
+    const perReplica = (name: string): string => name.replace(/\.conf$/, `-${new URL(server).port || "443"}.conf`);
+    const written = await writePointed(dataDir, server, perReplica);
+    const note = `kpki: ${adminPath} points at ${current}, where another server answers; left it as is${written.length > 0 ? ` and wrote ${written.join(", ")}` : ""} for ${server}`;
+    return { adminPath: join(dataDir, perReplica("admin.conf")), note };
+  }
+  const changed = await writePointed(dataDir, server, (name) => name);
+  const was = current !== undefined && current !== server ? ` (was ${current}, where no server answers)` : "";
+  // Rewriting our own address only normalises the file (quoting, the context alias): not worth a line.
+  return { adminPath, ...(changed.length > 0 && current !== server ? { note: `kpki: pointed ${changed.join(", ")} at ${server}${was}` } : {}) };
+}
+
+/** A TLS handshake with `server` that `caPem` verifies, within `timeoutMs` (the name is not checked:
+ *  any serving certificate of this cluster's CA means a replica of this cluster). */
+export function answersWithCa(caPem: string, timeoutMs = 1000): LiveCheck {
+  return (server) =>
+    new Promise((resolve) => {
+      let url: URL;
+      try {
+        url = new URL(server);
+      } catch {
+        return resolve(false);
+      }
+      const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+      const socket = tlsConnect({ host, port: Number(url.port || 443), ca: caPem, checkServerIdentity: () => undefined, ALPNProtocols: ["http/1.1"] });
+      const done = (live: boolean): void => {
+        socket.destroy();
+        resolve(live);
+      };
+      socket.setTimeout(timeoutMs, () => done(false));
+      socket.once("secureConnect", () => done(socket.authorized));
+      socket.once("error", () => done(false));
+    });
 }

@@ -14,8 +14,8 @@ import {
 import { RESOURCES, type CertificateSigningRequest, type ResourceInfo } from "../api/index.ts";
 import { createMemoryBackend, createStore, intervalTicker, openEtcdBackend, openSqliteBackend, type StorageBackend, type Store } from "../storage/index.ts";
 import { createRegistry, ensureBootstrapPolicy, ensureDefaultNamespaces, ensureKubernetesService, memoizeStores, type StoreLookup } from "../registry/index.ts";
-import { startApiServer } from "../server/index.ts";
-import { loadServingPki, pointKubeconfigsAt, readText, type PkiFiles } from "./provision.ts";
+import { startApiServer, type ExtraPathHandler } from "../server/index.ts";
+import { answersWithCa, loadServingPki, placeKubeconfigs, readText, type PkiFiles } from "./provision.ts";
 import { cachedAuthorizer } from "./authz-cache.ts";
 import { feedRbacIndex, type RbacStores } from "./rbac-feed.ts";
 import { loadSigning, type CsrSigningFlags, type SigningSetup } from "./signing-cas.ts";
@@ -62,7 +62,8 @@ export interface RunningKpki {
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
-  /** DIR/admin.conf (undefined when serving an external PKI). */
+  /** DIR/admin.conf, or DIR/admin-<port>.conf when admin.conf points at another live replica
+   *  (undefined when serving an external PKI). */
   readonly adminKubeconfig?: string;
   readonly provisioned: boolean;
   close(): Promise<void>;
@@ -183,6 +184,54 @@ function internalErrorLogger(log: (line: string) => void, clock: Clock): (err: u
   };
 }
 
+export interface StorageHealthOptions {
+  /** kube-apiserver's --etcd-healthcheck-timeout / --etcd-readycheck-timeout (default 2 s). */
+  readonly timeoutMs?: number;
+  /** Called when the outcome flips (an Error: now failing; undefined: ok again). */
+  readonly onChange?: (err: Error | undefined) => void;
+  /** Resolves after `ms` (a parameter so tests need not wait). */
+  readonly wait?: (ms: number) => Promise<void>;
+}
+
+const unrefWait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/** kube-apiserver's etcd check (storagebackend/factory/etcd3.go newETCD3Check): a GET of one key with
+ *  a deadline, so /readyz answers 500 within it while etcd is dead or frozen instead of hanging. One
+ *  probe in flight at a time, shared by every caller. The key has no leading "/", so the etcd watch
+ *  cache passes it straight to etcd (storage/etcd/cache.ts) and a stale cache cannot answer for it. */
+export function storageHealthCheck(backend: StorageBackend, o: StorageHealthOptions = {}): () => Promise<void> {
+  const timeoutMs = o.timeoutMs ?? 2000;
+  const wait = o.wait ?? unrefWait;
+  let inFlight: Promise<Error | undefined> | undefined;
+  let last: Error | undefined;
+  return async () => {
+    inFlight ??= backend.get("health").then(
+      () => undefined,
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    ).finally(() => (inFlight = undefined));
+    const timedOut = wait(timeoutMs).then(() => new Error(`storage did not answer in ${timeoutMs} ms`));
+    const err = await Promise.race([inFlight, timedOut]);
+    if ((err === undefined) !== (last === undefined)) o.onChange?.(err);
+    last = err;
+    if (err !== undefined) throw err;
+  };
+}
+
+/** The etcd checks as /healthz/etcd, /readyz/etcd and /readyz/etcd-readiness (server/handler.ts runs
+ *  "/<root>/<name>" extra paths as that endpoint's checks). Not /livez: see docs/operations.md §6. */
+function etcdCheck(backend: StorageBackend, log: (line: string) => void): () => Promise<void> {
+  const onChange = (err: Error | undefined): void => log(err ? `readyz: etcd check failing: ${err.message}` : "readyz: etcd check ok again");
+  return storageHealthCheck(backend, { onChange });
+}
+
+function etcdHealthPaths(check: () => Promise<void>): [string, ExtraPathHandler][] {
+  const handler: ExtraPathHandler = async () => {
+    await check();
+    return { contentType: "text/plain; charset=utf-8", body: "ok" };
+  };
+  return ["/healthz/etcd", "/readyz/etcd", "/readyz/etcd-readiness"].map((p) => [p, handler]);
+}
+
 /** Bootstrap objects (kube-apiserver's post-start hooks), then an RBAC index that follows storage and
  *  the authorizer chain on it: system:masters first (reference §2.2), then RBAC, decisions cached. */
 async function prepareState(
@@ -240,7 +289,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       host,
       port,
       onInternalError: internalErrorLogger(log, clock),
-      extraPaths: new Map([[LEDGER_PATH, ledgerHandler(backend)], [BACKUP_PATH, backupHandler(backend)]]),
+      extraPaths: new Map([[LEDGER_PATH, ledgerHandler(backend)], [BACKUP_PATH, backupHandler(backend)], ...(o.storage === "etcd" ? etcdHealthPaths(etcdCheck(backend, log)) : [])]),
     });
     warnUnlessNamed(pki.tlsCertPem, clientHost, log);
     await ensureKubernetesService(storeFor, { securePort: server.port }); // kube-apiserver's own bootstrap, like the namespaces
@@ -252,7 +301,8 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
     const leaderDone = runWhileLeading(election, (signal) => runLeaderWork(o, signing, wiring, signal), stop.signal)
       .catch((err: unknown) => log(`leader election stopped: ${err instanceof Error ? err.message : String(err)}`));
     const explicit = o.clientCaFile !== undefined || o.tlsCertFile !== undefined;
-    if (!explicit) await pointKubeconfigsAt(o.dataDir, urlFor(server.port));
+    const kubeconfigs = explicit ? undefined : await placeKubeconfigs(o.dataDir, urlFor(server.port), answersWithCa(pki.clientCaPem));
+    if (kubeconfigs?.note !== undefined) log(kubeconfigs.note);
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> =>
       (closing ??= (async () => {
@@ -261,7 +311,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
         await leaderDone; // releases the Lease, so a successor need not wait it out
         await backend.close();
       })());
-    return { url: server.url, port: server.port, dataDir: o.dataDir, adminKubeconfig: explicit ? undefined : join(o.dataDir, "admin.conf"), provisioned: pki.provisioned, close };
+    return { url: server.url, port: server.port, dataDir: o.dataDir, adminKubeconfig: kubeconfigs?.adminPath, provisioned: pki.provisioned, close };
   } catch (err) {
     stop.abort();
     await backend.close().catch(() => undefined);

@@ -35,7 +35,8 @@ export type { ExtraPathHandler } from "./extra-paths.ts";
 
 const VERSION_BODY = JSON.stringify(VERSION_INFO);
 const NO_QUERY = new URLSearchParams(); // shared by query-less requests; never mutated
-const HEALTH_PATHS = new Set(["/healthz", "/livez", "/readyz", "/healthz/ping", "/livez/ping", "/readyz/ping"]);
+const HEALTH_ROOTS = new Set(["/healthz", "/livez", "/readyz"]);
+const TEXT = "text/plain; charset=utf-8";
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { "Content-Type": contentType, "Content-Length": String(Buffer.byteLength(body)) });
@@ -51,6 +52,62 @@ export function sendError(res: ServerResponse, err: unknown): void {
   if (httpStatus === 403) res.setHeader("X-Content-Type-Options", "nosniff");
   if (httpStatus === 413) res.setHeader("Connection", "close");
   send(res, httpStatus, "application/json", JSON.stringify(body));
+}
+
+// kube-apiserver's health endpoints (k8s.io/apiserver/pkg/server/healthz/healthz.go): /healthz,
+// /livez and /readyz each run named checks; /<root>/<check> runs one. main/ registers checks as extra
+// paths "/readyz/etcd" etc. (a check resolves = ok, rejects = failed); ping comes first and, on
+// /readyz, shutdown last (fails while the server drains, so load balancers stop sending to it).
+export interface HealthCheck {
+  readonly name: string;
+  check(): Promise<void>;
+}
+
+function healthChecks(root: string, opts: HandlerOptions): HealthCheck[] {
+  const checks: HealthCheck[] = [{ name: "ping", check: async () => undefined }];
+  for (const [path, handler] of opts.extraPaths ?? []) {
+    if (path.startsWith(`${root}/`) && path.length > root.length + 1) checks.push({ name: path.slice(root.length + 1), check: async () => void (await handler(NO_QUERY)) });
+  }
+  const shutdown = async (): Promise<void> => {
+    if (!opts.isReady()) throw new Error("the server is shutting down or not yet serving");
+  };
+  if (root === "/readyz") checks.push({ name: "shutdown", check: shutdown });
+  return checks;
+}
+
+/** handleRootHealth: "ok", or with ?verbose one "[+]name ok" line per check; any failure is a 500
+ *  listing every check, the failed ones as "[-]name failed: reason withheld" (the endpoint is public;
+ *  /<root>/<name> gives the reason to whoever may read it). ?exclude=name skips a check. */
+export async function healthResponse(root: string, query: URLSearchParams, checks: readonly HealthCheck[]): Promise<{ status: number; body: string }> {
+  const excluded = new Set(query.getAll("exclude"));
+  const results = await Promise.all(
+    checks.map(async (c) => (excluded.delete(c.name) ? `[+]${c.name} excluded: ok` : await c.check().then(() => `[+]${c.name} ok`, () => `[-]${c.name} failed: reason withheld`))),
+  );
+  const lines = results.map((r) => `${r}\n`).join("");
+  const unknown = [...excluded].map((n) => `"${n}"`).join(", ");
+  const out = unknown === "" ? lines : `${lines}warn: some health checks cannot be excluded: no matches for ${unknown}\n`;
+  const name = root.slice(1);
+  if (results.some((r) => r.startsWith("[-]"))) return { status: 500, body: `${out}${name} check failed\n` };
+  return { status: 200, body: query.has("verbose") ? `${out}${name} check passed\n` : "ok" };
+}
+
+/** /healthz, /livez, /readyz and /<root>/<check> (adaptCheckToHandler: the reason is shown here). */
+async function serveHealth(res: ServerResponse, path: string, query: URLSearchParams, opts: HandlerOptions): Promise<boolean> {
+  const slash = path.indexOf("/", 1);
+  const root = slash < 0 ? path : path.slice(0, slash);
+  if (!HEALTH_ROOTS.has(root)) return false;
+  const checks = healthChecks(root, opts);
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  if (slash < 0) {
+    const r = await healthResponse(root, query, checks);
+    send(res, r.status, TEXT, r.body);
+    return true;
+  }
+  const one = checks.find((c) => c.name === path.slice(slash + 1));
+  if (one === undefined) return false;
+  const failure = await one.check().then(() => undefined, (err: unknown) => (err instanceof Error ? err.message : String(err)));
+  send(res, failure === undefined ? 200 : 500, TEXT, failure === undefined ? "ok" : `internal server error: ${failure}\n`);
+  return true;
 }
 
 function bearerToken(req: IncomingMessage): string | undefined {
@@ -103,10 +160,6 @@ function serveNonResource(req: IncomingMessage, res: ServerResponse, path: strin
     throw new ApiError("MethodNotAllowed", `${req.method ?? ""} is not supported on ${path}`);
   }
   const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
-  if (HEALTH_PATHS.has(trimmed)) {
-    const ready = !trimmed.startsWith("/readyz") || opts.isReady();
-    return send(res, ready ? 200 : 503, "text/plain; charset=utf-8", ready ? "ok" : "[-]shutting down or not yet serving\nreadyz check failed");
-  }
   if (trimmed === "/version") return send(res, 200, "application/json", VERSION_BODY);
   const d = opts.discovery;
   if (trimmed === "/api" || trimmed === "/apis") {
@@ -153,6 +206,10 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, o
   if (decision.verdict !== "allow") {
     const why = forbiddenMessage(attrs, decision.reason);
     throw ri.isResourceRequest ? forbidden(ri.apiGroup, ri.resource, ri.name, why) : forbidden("", "", "", why);
+  }
+  if (!ri.isResourceRequest && (req.method === "GET" || req.method === "HEAD")) {
+    const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+    if (await serveHealth(res, trimmed, query, opts)) return;
   }
   const extra = ri.isResourceRequest ? undefined : opts.extraPaths?.get(path);
   if (extra !== undefined && (req.method === "GET" || req.method === "HEAD")) {

@@ -73,7 +73,7 @@ export async function runPublisher(o: PublisherOptions, signal: AbortSignal): Pr
   const queue = new WorkQueue({ ...(o.schedule ? { schedule: o.schedule } : {}) });
   const name = "root_ca_cert_publisher";
   await Promise.all([
-    queue.run(async (ns) => void (await syncNamespace(o, ns)), signal, logger, name),
+    queue.run(async (ns) => void (await syncNamespace(o, ns)), signal, { logger, name }),
     feedQueue({ store: o.namespaces, queue, logger, name, ...(o.schedule ? { schedule: o.schedule } : {}) }, signal),
     feedQueue(
       {

@@ -43,7 +43,7 @@ export async function runServiceAccountsController(o: ServiceAccountsOptions, si
   const name = "serviceaccount_controller";
   const schedule = o.schedule ? { schedule: o.schedule } : {};
   await Promise.all([
-    queue.run(async (ns) => void (await ensureDefaultServiceAccount(o, ns)), signal, logger, name),
+    queue.run(async (ns) => void (await ensureDefaultServiceAccount(o, ns)), signal, { logger, name }),
     feedQueue({ store: o.namespaces, queue, logger, name, keys: (t, ns) => (t === "DELETED" ? [] : [ns.metadata.name ?? ""]), ...schedule }, signal),
     feedQueue(
       {
