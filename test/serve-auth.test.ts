@@ -50,6 +50,29 @@ describe("token auth and --anonymous-auth=false", () => {
   });
 });
 
+describe("a bearer token with no --token-auth-file", () => {
+  it("is 401, not system:anonymous (anonymous auth stays on for requests with no credentials)", async () => {
+    const server = await startTestServer();
+    try {
+      const get = (headers: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }> =>
+        new Promise((resolve, reject) => {
+          const req = request(`${server.url}/version`, { headers, ca: server.ca.certPem }, (res) => {
+            let text = "";
+            res.on("data", (d: Buffer) => (text += d.toString()));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }));
+          });
+          req.on("error", reject);
+          req.end();
+        });
+      assert.equal((await get({})).status, 200, "/version is open to system:anonymous (system:public-info-viewer)");
+      const r = await get({ Authorization: "Bearer not-a-token" });
+      assert.deepEqual([r.status, r.json["reason"]], [401, "Unauthorized"]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("serving an existing PKI (--client-ca-file, --tls-cert-file, --tls-private-key-file)", () => {
   it("authenticates clients of that CA and provisions nothing", async () => {
     const first = await startTestServer(); // a kubeadm-layout PKI to borrow

@@ -85,13 +85,13 @@ function resource(group: string, name: string): ResourceInfo {
 const RBAC = "rbac.authorization.k8s.io";
 
 async function authenticatorFor(o: ServeOptions, clientCas: readonly Certificate[], clock: Clock): Promise<Authenticator> {
-  const members: Authenticator[] = [x509Authenticator({ roots: () => clientCas, clock })];
-  if (o.tokenAuthFile !== undefined) {
-    const csv = await readFile(o.tokenAuthFile, "utf8").catch((err: NodeJS.ErrnoException) => {
-      throw new Error(`cannot read token auth file ${o.tokenAuthFile}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
-    });
-    members.push(tokenAuthenticator(csv));
-  }
+  // Without --token-auth-file the token authenticator knows no token, so a presented bearer token is
+  // rejected (401) rather than ignored into system:anonymous, as kube-apiserver (whose service-account
+  // token authenticator is always on) rejects a token it cannot verify.
+  const csv = o.tokenAuthFile === undefined ? "" : await readFile(o.tokenAuthFile, "utf8").catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`cannot read token auth file ${o.tokenAuthFile}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
+  });
+  const members: Authenticator[] = [x509Authenticator({ roots: () => clientCas, clock }), tokenAuthenticator(csv)];
   const chain = withAuthenticatedGroup(unionAuthenticator(...members));
   // FailOnError: a bad credential stays a 401, anonymous only when nothing was presented (authn §1.4).
   return o.anonymousAuth === false ? chain : failOnError(chain, anonymousAuthenticator());
