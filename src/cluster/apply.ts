@@ -162,11 +162,12 @@ const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(res
 
 /** Leaves in batches: a batch is signed (CPU on this thread, RSA keys on libuv's pool), then its files
  *  go to the sink as one batch write that runs on libuv's threads while the next batch is signed. The
- *  writes are chained, one batch in flight at a time, which bounds the open descriptors and keeps the
- *  pool's queue short for the RSA key generations. */
+ *  writes go down two chains (at most two batches in flight: one fills the pool while the other ends
+ *  with its renames and directory fsyncs), which bounds the open descriptors and keeps the pool's queue
+ *  short for the RSA key generations. */
 async function issueLeaves(leaves: readonly CertStep[], cas: ReadonlyMap<string, ReadyCa>, plan: PkiPlan, opts: ApplyOptions, now: Date): Promise<string[]> {
   const width = opts.concurrency ?? 32;
-  let writes: Promise<void> = Promise.resolve();
+  const chains: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
   const written: string[] = [];
   for (let b = 0; b < leaves.length; b += BATCH) {
     const files: FileOut[] = [];
@@ -182,11 +183,12 @@ async function issueLeaves(leaves: readonly CertStep[], cas: ReadonlyMap<string,
       for (const f of issued) files.push(...f);
       await yieldToIo();
     }
-    writes = writes.then(() => writeFiles(opts.sink, files));
-    writes.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled" meanwhile
+    const lane = (b / BATCH) % 2;
+    chains[lane] = chains[lane]!.then(() => writeFiles(opts.sink, files));
+    chains[lane].catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled" meanwhile
     for (const f of files) written.push(f.rel);
   }
-  await writes;
+  await Promise.all(chains);
   return written;
 }
 
