@@ -23,3 +23,19 @@ test("serve options: defaults, --listen forms and usage errors", () => {
     assert.throws(() => serveOptions(values), (e: unknown) => e instanceof CliError && e.code === "usage" && message.test(e.message), JSON.stringify(values));
   }
 });
+
+test("serve options: --service-cluster-ip-range", () => {
+  assert.equal(serveOptions({ "data-dir": "/d" }).serviceIpRange?.cidr, "10.96.0.0/12");
+  assert.equal(serveOptions({ "data-dir": "/d", "service-cluster-ip-range": "10.32.0.0/24" }).serviceIpRange?.cidr, "10.32.0.0/24");
+  assert.equal(serveOptions({ "data-dir": "/d", "service-cluster-ip-range": "10.32.0.9/24" }).serviceIpRange?.cidr, "10.32.0.0/24");
+  const bad: [string, string][] = [
+    ["x", 'serve: --service-cluster-ip-range "x" is not an IPv4 CIDR'],
+    ["10.32.0.0", 'serve: --service-cluster-ip-range "10.32.0.0" is not an IPv4 CIDR'],
+    ["fd00::/108", 'serve: --service-cluster-ip-range "fd00::/108" is not an IPv4 CIDR'],
+    ["10.0.0.0/8", 'serve: --service-cluster-ip-range "10.0.0.0/8" is too large; for 32-bit addresses, the mask must be >= 12'],
+    ["10.0.0.0/31", 'serve: --service-cluster-ip-range "10.0.0.0/31" is too small; the mask must be <= 30 to leave room for Services'],
+  ];
+  for (const [range, message] of bad) {
+    assert.throws(() => serveOptions({ "data-dir": "/d", "service-cluster-ip-range": range }), (e: unknown) => e instanceof CliError && e.code === "usage" && e.message === message, range);
+  }
+});

@@ -5,6 +5,7 @@ import { parseDuration } from "../base/index.ts";
 import { SIGNER_FLAGS, type CsrSigningFlags, type SignerFlag } from "./signing-cas.ts";
 import { startServer, type ServeOptions } from "./start-server.ts";
 import { LEADER_OPTIONS, leaderElectionFlags } from "./leader-flags.ts";
+import { DEFAULT_SERVICE_IP_RANGE, parseServiceIpRange, type ServiceIpRange } from "../registry/index.ts";
 
 type Values = Readonly<Record<string, string | boolean | string[] | undefined>>;
 const s = (v: Values, k: string): string | undefined => (typeof v[k] === "string" ? (v[k] as string) : undefined);
@@ -21,6 +22,14 @@ function parseBool(text: string | undefined, name: string, dflt: boolean): boole
   if (text === "true") return true;
   if (text === "false") return false;
   throw new CliError("usage", `serve: --${name} must be true or false, not "${text}"`);
+}
+
+/** kube-apiserver's --service-cluster-ip-range (IPv4 only; default kubeadm's, as `kpki init` uses). */
+function serviceIpRangeFlag(text: string | undefined): ServiceIpRange {
+  if (text === undefined) return DEFAULT_SERVICE_IP_RANGE;
+  const r = parseServiceIpRange(text);
+  if (!r.ok) throw new CliError("usage", `serve: --service-cluster-ip-range "${text}" ${r.reason}`);
+  return r.range;
 }
 
 /** kube-controller-manager's CSR signing flags (files are read and checked by startServer). */
@@ -86,6 +95,7 @@ export function serveOptions(v: Values): ServeOptions {
     clientCaFile: tls[0],
     tlsCertFile: tls[1],
     tlsKeyFile: tls[2],
+    serviceIpRange: serviceIpRangeFlag(s(v, "service-cluster-ip-range")),
     ...(csrSigning !== undefined ? { csrSigning } : {}),
     ...(leaderElection !== undefined ? { leaderElection } : {}),
     ...(storage === "etcd"
@@ -111,7 +121,7 @@ export const command = defineCommand(
     name: "serve",
     summary: "Run a Kubernetes API server (mTLS, RBAC, CSR API) that kubectl talks to.",
     synopsis: [
-      "serve --data-dir DIR [--listen 127.0.0.1:6443] [--storage sqlite|memory] [--anonymous-auth=true|false] [--token-auth-file F] [--client-ca-file F --tls-cert-file F --tls-private-key-file F]",
+      "serve --data-dir DIR [--listen 127.0.0.1:6443] [--storage sqlite|memory] [--anonymous-auth=true|false] [--token-auth-file F] [--client-ca-file F --tls-cert-file F --tls-private-key-file F] [--service-cluster-ip-range CIDR]",
       "serve --data-dir DIR [--cluster-signing-cert-file F --cluster-signing-key-file F | --cluster-signing-kube-apiserver-client-cert-file F …] [--cluster-signing-duration 8760h] [--csr-approval-policy-file F]",
       "serve --data-dir DIR --storage etcd --etcd-servers https://HOST:2379[,…] [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--etcd-prefix P]",
       "serve --data-dir DIR [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s]",
@@ -130,6 +140,7 @@ export const command = defineCommand(
       { name: "client-ca-file", type: "string", arg: "FILE", help: "CA bundle for client certificates (an existing PKI)" },
       { name: "tls-cert-file", type: "string", arg: "FILE", help: "serving certificate (chain) PEM" },
       { name: "tls-private-key-file", type: "string", arg: "FILE", help: "serving key PEM" },
+      { name: "service-cluster-ip-range", type: "string", arg: "CIDR", help: "IPv4 range of Service ClusterIPs; the kubernetes Service gets its first address (default 10.96.0.0/12, match init's serviceCIDR)" },
       ...SIGNING_OPTIONS,
       ...LEADER_OPTIONS,
     ],

@@ -13,7 +13,9 @@ import {
 } from "../auth/index.ts";
 import { RESOURCES, type CertificateSigningRequest, type ResourceInfo } from "../api/index.ts";
 import { createMemoryBackend, createStore, intervalTicker, openEtcdBackend, openSqliteBackend, type StorageBackend, type Store } from "../storage/index.ts";
-import { createRegistry, ensureBootstrapPolicy, ensureDefaultNamespaces, ensureKubernetesService, memoizeStores, type StoreLookup } from "../registry/index.ts";
+import {
+  createRegistry, ensureBootstrapPolicy, ensureDefaultNamespaces, ensureKubernetesService, memoizeStores, type ServiceIpRange, type StoreLookup,
+} from "../registry/index.ts";
 import { startApiServer, type ExtraPathHandler } from "../server/index.ts";
 import { answersWithCa, loadServingPki, placeKubeconfigs, readText, type PkiFiles } from "./provision.ts";
 import { cachedAuthorizer } from "./authz-cache.ts";
@@ -47,6 +49,8 @@ export interface ServeOptions extends PkiFiles {
   readonly csrSigning?: CsrSigningFlags;
   /** kube-controller-manager's --leader-elect*: the controllers run on the Lease holder only. */
   readonly leaderElection?: LeaderElectionFlags;
+  /** kube-apiserver's --service-cluster-ip-range (default 10.96.0.0/12, kubeadm's and `kpki init`'s). */
+  readonly serviceIpRange?: ServiceIpRange;
   readonly log?: (line: string) => void;
 }
 
@@ -150,6 +154,24 @@ function warnUnlessNamed(certPem: string, host: string, log: (line: string) => v
     // Node accepted it for TLS; a certificate our parser cannot read is not worth failing the start over.
   }
   if (!named) log(`kpki: warning: the serving certificate does not name ${host}; clients connecting to it will fail TLS verification`);
+}
+
+/** kube-apiserver's kubernetes Service: its ClusterIP is what pods dial for https://kubernetes.default, so
+ *  a serving certificate without it (serviceCIDR ≠ --service-cluster-ip-range) fails them; kube never
+ *  changes an existing Service's ClusterIP, so a range change leaves the old address in place. */
+async function ensureApiService(storeFor: StoreLookup, o: ServeOptions, ctx: { securePort: number; certPem: string; log: (line: string) => void }): Promise<void> {
+  const range = o.serviceIpRange;
+  const svc = await ensureKubernetesService(storeFor, { securePort: ctx.securePort, ...(range ? { serviceIpRange: range } : {}) });
+  if (svc.clusterIP !== svc.expectedClusterIP) {
+    ctx.log(`kpki: warning: the kubernetes Service keeps ClusterIP ${svc.clusterIP} (clusterIP is immutable), not ${svc.expectedClusterIP} from --service-cluster-ip-range ${range?.cidr ?? "10.96.0.0/12"}; delete it and restart to re-create it`);
+  }
+  let named = true;
+  try {
+    named = matchesHost(parseCertificatePem(ctx.certPem), svc.clusterIP);
+  } catch {
+    // As in warnUnlessNamed: an unreadable (but TLS-usable) certificate does not stop the start.
+  }
+  if (!named) ctx.log(`kpki: warning: the serving certificate does not name ${svc.clusterIP}, the kubernetes Service's ClusterIP; pods reaching https://kubernetes.default will fail TLS verification (provision with a serviceCIDR matching --service-cluster-ip-range)`);
 }
 
 async function openBackend(o: ServeOptions, clock: Clock): Promise<StorageBackend> {
@@ -278,7 +300,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
     const authorizer = o.authorizationMode === "AlwaysAllow" ? alwaysAllow : state.authorizer;
     const rules = o.authorizationMode === "AlwaysAllow" ? alwaysAllow : rbac;
     const bookmarks = intervalTicker(o.bookmarkIntervalMs ?? 60_000);
-    const registry = createRegistry({ stores: storeFor, authorizer, rules, clock, random, bookmarks });
+    const registry = createRegistry({ stores: storeFor, authorizer, rules, clock, random, bookmarks, ...(o.serviceIpRange ? { serviceIpRange: o.serviceIpRange } : {}) });
     const server = await startApiServer({
       registry,
       authenticator: await authenticatorFor(o, pki.clientCas, clock),
@@ -292,7 +314,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       extraPaths: new Map([[LEDGER_PATH, ledgerHandler(backend)], [BACKUP_PATH, backupHandler(backend)], ...(o.storage === "etcd" ? etcdHealthPaths(etcdCheck(backend, log)) : [])]),
     });
     warnUnlessNamed(pki.tlsCertPem, clientHost, log);
-    await ensureKubernetesService(storeFor, { securePort: server.port }); // kube-apiserver's own bootstrap, like the namespaces
+    await ensureApiService(storeFor, o, { securePort: server.port, certPem: pki.tlsCertPem, log }); // kube-apiserver's own bootstrap, like the namespaces
     // Controllers start once serving succeeded, so a failed start leaves nothing writing behind; they
     // run on the Lease holder only, on every backend (one SQLite replica is trivially the leader).
     const wiring: ControllerWiring = { storeFor, backend, authorizer, clock, random, log };

@@ -5,6 +5,7 @@
 import { RESOURCES, type ApiObject, type ResourceInfo } from "../api/index.ts";
 import type { BootstrapPolicy } from "../auth/index.ts";
 import { StorageError } from "../storage/index.ts";
+import { DEFAULT_SERVICE_IP_RANGE, kubernetesServiceIp, type ServiceIpRange } from "./service-ip.ts";
 import type { StoreLookup } from "./types.ts";
 
 export const DEFAULT_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -40,17 +41,32 @@ export async function ensureDefaultNamespaces(stores: StoreLookup): Promise<stri
 
 /** kube-apiserver's default --service-cluster-ip-range is 10.0.0.0/24, kubeadm's 10.96.0.0/12; kpki
  *  provisions kubeadm's, whose first address (10.96.0.1) is in the apiserver certificate's SANs. */
-export const DEFAULT_KUBERNETES_SERVICE_IP = "10.96.0.1";
+export const DEFAULT_KUBERNETES_SERVICE_IP = kubernetesServiceIp(DEFAULT_SERVICE_IP_RANGE);
+
+function clusterIpOf(svc: ApiObject | undefined, dflt: string): string {
+  const ip = (svc?.spec as { clusterIP?: unknown } | undefined)?.clusterIP;
+  return typeof ip === "string" ? ip : dflt;
+}
+
+export interface KubernetesServiceResult {
+  readonly action: "created" | "updated" | "unchanged";
+  /** The Service's ClusterIP as stored. */
+  readonly clusterIP: string;
+  /** The first host address of the range; differs from clusterIP when the range changed since the
+   *  Service was created (kube keeps the old address and logs, since clusterIP is immutable). */
+  readonly expectedClusterIP: string;
+}
 
 /** The `kubernetes` Service in `default` (kube-apiserver's kubernetesservice controller): ClusterIP = the
- *  first IP of the service CIDR, port 443 → the secure port. Created when missing; its ports are
- *  reconciled when the secure port changed (kube does the same on every start). Returns what it did. */
+ *  first host address of the service range, port 443 → the secure port. Created when missing; its ports
+ *  are reconciled when the secure port changed (kube does the same on every start); an existing
+ *  ClusterIP is never changed. */
 export async function ensureKubernetesService(
   stores: StoreLookup,
-  o: { securePort: number; clusterIP?: string },
-): Promise<"created" | "updated" | "unchanged"> {
+  o: { securePort: number; serviceIpRange?: ServiceIpRange },
+): Promise<KubernetesServiceResult> {
   const store = stores(info("", "services"));
-  const ip = o.clusterIP ?? DEFAULT_KUBERNETES_SERVICE_IP;
+  const ip = kubernetesServiceIp(o.serviceIpRange ?? DEFAULT_SERVICE_IP_RANGE);
   const ports = [{ name: "https", protocol: "TCP", port: 443, targetPort: o.securePort }];
   const live = await store.get("default", "kubernetes");
   if (live === undefined) {
@@ -60,16 +76,19 @@ export async function ensureKubernetesService(
       metadata: { name: "kubernetes", namespace: "default", labels: { component: "apiserver", provider: "kubernetes" } },
       spec: {
         ports, clusterIP: ip, clusterIPs: [ip], type: "ClusterIP", sessionAffinity: "None",
-        ipFamilies: [ip.includes(":") ? "IPv6" : "IPv4"], ipFamilyPolicy: "SingleStack", internalTrafficPolicy: "Cluster",
+        ipFamilies: ["IPv4"], ipFamilyPolicy: "SingleStack", internalTrafficPolicy: "Cluster",
       },
       status: { loadBalancer: {} },
     };
-    return (await createIfMissing(stores, info("", "services"), svc)) ? "created" : "unchanged";
+    if (await createIfMissing(stores, info("", "services"), svc)) return { action: "created", clusterIP: ip, expectedClusterIP: ip };
+    // Another replica created it first: report what it stored.
+    return { action: "unchanged", clusterIP: clusterIpOf(await store.get("default", "kubernetes"), ip), expectedClusterIP: ip };
   }
   const spec = (live.spec ?? {}) as Record<string, unknown>;
-  if (JSON.stringify(spec["ports"]) === JSON.stringify(ports)) return "unchanged";
+  const clusterIP = clusterIpOf(live, ip);
+  if (JSON.stringify(spec["ports"]) === JSON.stringify(ports)) return { action: "unchanged", clusterIP, expectedClusterIP: ip };
   await store.update({ ...live, spec: { ...spec, ports } });
-  return "updated";
+  return { action: "updated", clusterIP, expectedClusterIP: ip };
 }
 
 function unionBy(existing: unknown, wanted: unknown): unknown[] {

@@ -15,6 +15,12 @@ export { createRegistry, memoizeStores, namespaceCascade } from "./registry.ts";
 export { createResourceHandler, type HandlerDeps } from "./handler.ts";
 export { createReviewHandler } from "./reviews.ts";
 export { STRATEGIES, strategyKey, type StrategyFactory } from "./strategies.ts";
-export { ensureDefaultNamespaces, ensureBootstrapPolicy, ensureKubernetesService, DEFAULT_KUBERNETES_SERVICE_IP, DEFAULT_NAMESPACES, type BootstrapResult } from "./bootstrap.ts";
+export {
+  ensureDefaultNamespaces, ensureBootstrapPolicy, ensureKubernetesService, DEFAULT_KUBERNETES_SERVICE_IP, DEFAULT_NAMESPACES, type BootstrapResult,
+  type KubernetesServiceResult,
+} from "./bootstrap.ts";
+export {
+  DEFAULT_SERVICE_IP_RANGE, allocateClusterIp, kubernetesServiceIp, parseServiceIpRange, rangeContains, type ServiceIpRange, type ServiceIpRangeResult,
+} from "./service-ip.ts";
 export { IMMORTAL_NAMESPACES } from "./kinds.ts";
 export { selectionPredicate } from "./handler-read.ts";

@@ -52,35 +52,6 @@ export const podStrategy: ResourceStrategy = {
   validateUpdate: (next, _cur, sub) => (sub === "" ? validatePodSpec(next.spec, "spec") : []),
 };
 
-/** A stable address in the default service CIDR 10.96.0.0/12 from the service's name (FNV-1a);
- *  kpki runs no proxy, so the address is informational and collisions are not checked. */
-function clusterIpFor(namespace: string, name: string): string {
-  let h = 0x811c9dc5;
-  for (const ch of `${namespace}/${name}`) h = Math.imul(h ^ (ch.codePointAt(0) ?? 0), 0x01000193) >>> 0;
-  const n = (h % ((1 << 20) - 2)) + 2; // skip .0 and .1 (10.96.0.1 is the kubernetes service)
-  return `10.${96 + (n >>> 16)}.${(n >>> 8) & 0xff}.${n & 0xff}`;
-}
-
-function defaultServiceSpec(o: ApiObject, spec: Json): Json {
-  const type = typeof spec.type === "string" ? spec.type : "ClusterIP";
-  const ports = Array.isArray(spec.ports) ? spec.ports.map((p: unknown) => ({ protocol: "TCP", targetPort: obj(p).port, ...obj(p) })) : spec.ports;
-  const out: Json = { type, sessionAffinity: "None", ...spec, ...(ports ? { ports } : {}) };
-  if (type !== "ExternalName" && (out.clusterIP === undefined || out.clusterIP === "")) {
-    const ip = clusterIpFor(o.metadata.namespace ?? "", o.metadata.name ?? "");
-    out.clusterIP = ip;
-    out.clusterIPs = [ip];
-  }
-  if (type !== "ExternalName") Object.assign(out, { ipFamilies: out.ipFamilies ?? ["IPv4"], ipFamilyPolicy: out.ipFamilyPolicy ?? "SingleStack", internalTrafficPolicy: out.internalTrafficPolicy ?? "Cluster" });
-  return out;
-}
-
-export const serviceStrategy: ResourceStrategy = {
-  prepareForCreate: (o) => ({ ...o, spec: defaultServiceSpec(o, obj(o.spec)), status: { loadBalancer: {} } }),
-  // clusterIP is immutable: keep the allocated one when an update leaves it out.
-  prepareForUpdate: (next, cur, _ctx, sub) =>
-    sub === "" ? { ...next, spec: defaultServiceSpec(next, { clusterIP: obj(cur.spec).clusterIP, clusterIPs: obj(cur.spec).clusterIPs, ...obj(next.spec) }) } : next,
-};
-
 /** apps/v1 SetDefaults_Deployment: an empty strategy (kubectl create deployment sends `strategy: {}`)
  *  becomes RollingUpdate, whose missing maxUnavailable/maxSurge become 25%. */
 function defaultStrategy(strategy: unknown): Json {

@@ -4,6 +4,7 @@ import { RESOURCES, type ResourceInfo } from "../api/index.ts";
 import type { Store } from "../storage/index.ts";
 import { createResourceHandler } from "./handler.ts";
 import { createReviewHandler } from "./reviews.ts";
+import { DEFAULT_SERVICE_IP_RANGE } from "./service-ip.ts";
 import { STRATEGIES, strategyKey } from "./strategies.ts";
 import type { AdmissionDeps, Registry, RegistryOptions, ResourceHandler, StoreLookup } from "./types.ts";
 
@@ -44,7 +45,7 @@ export function namespaceCascade(stores: StoreLookup): (namespace: string) => Pr
 
 export function createRegistry(opts: RegistryOptions): Registry {
   const stores = memoizeStores(opts.stores);
-  const deps: AdmissionDeps = { stores, rules: opts.rules };
+  const deps: AdmissionDeps = { stores, rules: opts.rules, serviceIpRange: opts.serviceIpRange ?? DEFAULT_SERVICE_IP_RANGE };
   const namespacesInfo = RESOURCES.find((r) => r.group === "" && r.resource === "namespaces");
   if (namespacesInfo === undefined) throw new Error("resource table has no namespaces");
   const handlers = new Map<string, ResourceHandler>();

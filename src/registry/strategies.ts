@@ -3,7 +3,8 @@
 // storage wiring. Kinds without an entry get only the generic REST rules of handler.ts.
 import type { AdmissionDeps, ResourceStrategy } from "./types.ts";
 import { bindingStrategy, roleStrategy } from "./escalation.ts";
-import { createOnUpdate, namespaceStrategy, daemonSetStrategy, podStrategy, secretStrategy, serviceStrategy, workloadStrategy } from "./kinds.ts";
+import { createOnUpdate, namespaceStrategy, daemonSetStrategy, podStrategy, secretStrategy, workloadStrategy } from "./kinds.ts";
+import { serviceStrategy } from "./service.ts";
 import { csrStrategy } from "./csr/index.ts";
 
 export type StrategyFactory = (deps: AdmissionDeps) => ResourceStrategy;
@@ -12,7 +13,7 @@ export const STRATEGIES: Readonly<Record<string, StrategyFactory>> = {
   "/namespaces": () => namespaceStrategy,
   "/events": () => createOnUpdate,
   "/pods": () => podStrategy,
-  "/services": () => serviceStrategy,
+  "/services": (deps) => serviceStrategy(deps.serviceIpRange),
   "/secrets": () => secretStrategy,
   "apps/deployments": () => workloadStrategy,
   "apps/replicasets": () => workloadStrategy,

@@ -6,6 +6,7 @@ import { fixedClock, seededRandom } from "../base/index.ts";
 import { createMemoryBackend, createStore } from "../storage/index.ts";
 import { ensureDefaultNamespaces } from "./bootstrap.ts";
 import { createRegistry, memoizeStores } from "./registry.ts";
+import type { ServiceIpRange } from "./service-ip.ts";
 import type { Registry, RequestContext, ResourceHandler, StoreLookup } from "./types.ts";
 
 export const ADMIN: UserInfo = { name: "admin", groups: ["system:masters", "system:authenticated"], extra: {} };
@@ -20,7 +21,7 @@ export interface Harness {
   ctx(user?: UserInfo, over?: Partial<RequestContext>): RequestContext;
 }
 
-export async function harness(): Promise<Harness> {
+export async function harness(opts: { serviceIpRange?: ServiceIpRange } = {}): Promise<Harness> {
   const backend = createMemoryBackend();
   const clock = fixedClock("2026-11-22T20:00:00Z");
   const random = seededRandom(7);
@@ -29,7 +30,7 @@ export async function harness(): Promise<Harness> {
   );
   const rbac = new RbacIndex();
   const authorizer = unionAuthorizer(privilegedGroupAuthorizer(["system:masters"]), rbac);
-  const registry = createRegistry({ stores, authorizer, rules: rbac, clock, random });
+  const registry = createRegistry({ stores, authorizer, rules: rbac, clock, random, ...opts });
   await ensureDefaultNamespaces(stores);
   return {
     registry,

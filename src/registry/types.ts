@@ -5,6 +5,7 @@ import type { ApiList, ApiObject, FieldError, ResourceInfo } from "../api/index.
 import type { Authorizer, RuleResolver, UserInfo } from "../auth/index.ts";
 import type { Clock, RandomSource } from "../base/index.ts";
 import type { Store, Ticker, WatchEvent } from "../storage/index.ts";
+import type { ServiceIpRange } from "./service-ip.ts";
 
 export interface RequestContext {
   user: UserInfo;
@@ -75,6 +76,8 @@ export interface RegistryOptions {
   extraHandlers?: ResourceHandler[];
   /** Ticks for watch BOOKMARK events (allowWatchBookmarks); none = no bookmarks. */
   bookmarks?: Ticker;
+  /** kube-apiserver's --service-cluster-ip-range (service-ip.ts); default 10.96.0.0/12 (kubeadm's). */
+  serviceIpRange?: ServiceIpRange;
 }
 
 /** Per-kind rules, pure (DESIGN.md ResourceStrategy). Every hook is optional. */
@@ -96,4 +99,6 @@ export interface ResourceStrategy<T extends ApiObject = ApiObject> {
 export interface AdmissionDeps {
   readonly stores: StoreLookup;
   readonly rules: RuleResolver;
+  /** Where Services' ClusterIPs come from and must lie. */
+  readonly serviceIpRange: ServiceIpRange;
 }
