@@ -102,6 +102,9 @@ export function clusterSpecFromObject(v: unknown, source: string): ClusterSpec {
   if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(serviceCIDR) || !IPV4.test(serviceCIDR.split("/")[0] ?? "")) {
     throw fieldError(source, "serviceCIDR", `"${serviceCIDR}" is not an IPv4 CIDR`);
   }
+  // The same bounds as `kpki serve --service-cluster-ip-range` (kube-apiserver's: /12 at most, and room for Services).
+  const bits = Number(serviceCIDR.split("/")[1]);
+  if (bits < 12 || bits > 30) throw fieldError(source, "serviceCIDR", `"${serviceCIDR}": the prefix must be /12 to /30 (kube-apiserver refuses larger service ranges)`);
   const controlPlane = parseNodes(o["controlPlane"], source, "controlPlane") ?? DEFAULT_CLUSTER.controlPlane;
   if (controlPlane.length === 0) throw fieldError(source, "controlPlane", "needs at least one node");
   const workers = parseNodes(o["workers"], source, "workers") ?? (o["controlPlane"] === undefined ? DEFAULT_CLUSTER.workers : []);

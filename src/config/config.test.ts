@@ -55,6 +55,8 @@ const badSpec: [string, RegExp][] = [
   ["controlPlane: [{name: Bad_Name}]", /^c\.yaml: controlPlane\[0\]\.name: "Bad_Name" is not a valid node name/],
   ["workers: [{name: a, ips: [300.1.1.1]}]", /^c\.yaml: workers\[0\]\.ips\[0\]: "300\.1\.1\.1" is not an IP address/],
   ["serviceCIDR: 10.96.0.0", /^c\.yaml: serviceCIDR: /],
+  ["serviceCIDR: 10.0.0.0/8", /^c\.yaml: serviceCIDR: "10\.0\.0\.0\/8": the prefix must be \/12 to \/30/],
+  ["serviceCIDR: 10.0.0.0/31", /^c\.yaml: serviceCIDR: "10\.0\.0\.0\/31": the prefix must be \/12 to \/30/],
   ["validity: {leaf: forever}", /^c\.yaml: validity\.leaf: cannot parse "forever"/],
   ["colour: blue", /^c\.yaml: colour: unknown field/],
   ["a: [", /^c\.yaml: not valid YAML/],
