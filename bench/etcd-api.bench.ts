@@ -16,6 +16,9 @@ import { CSR_PATH, adminIdentity, apiClient, approve, csrObject, spawnReplica, s
 const MS = Number(process.env["KPKI_BENCH_MS"] ?? 3000);
 const CLIENTS = 16;
 const ISSUE = 300;
+/** Read figures alternate SQLite and etcd this many times (MS / READ_ROUNDS each; medians): this
+ *  shared machine's load swings within seconds, so figures taken minutes apart do not compare. */
+const READ_ROUNDS = 3;
 type Admin = Awaited<ReturnType<typeof adminIdentity>>;
 
 /** A keep-alive request that only reads the status (no JSON parsing: the client must not be the bottleneck). */
@@ -31,10 +34,10 @@ function status(agent: Agent, url: URL, method: string, path: string, body?: str
 }
 
 /** `CLIENTS` loops over the replicas for MS ms; returns successful operations per second. */
-async function rate(targets: readonly { agent: Agent; url: URL }[], op: (t: { agent: Agent; url: URL }, i: number) => Promise<boolean>): Promise<number> {
+async function rate(targets: readonly Target[], op: (t: Target, i: number) => Promise<boolean>, ms = MS): Promise<number> {
   let next = 0;
   let ok = 0;
-  const end = performance.now() + MS;
+  const end = performance.now() + ms;
   const t0 = performance.now();
   await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
     while (performance.now() < end) if (await op(targets[c % targets.length]!, next++)) ok++;
@@ -42,9 +45,34 @@ async function rate(targets: readonly { agent: Agent; url: URL }[], op: (t: { ag
   return ok / ((performance.now() - t0) / 1000);
 }
 
-interface ApiRates { create: number; get: number; list: number }
+interface Target { agent: Agent; url: URL }
+/** A server under test after measureApi: its agents (open), namespace and ConfigMaps created. */
+interface Side { targets: Target[]; ns: string; created: number }
+interface Reads { get: number; list: number }
 
-async function measureApi(urls: readonly string[], admin: Admin, ns: string): Promise<ApiRates> {
+/** GETs of the ConfigMaps measureApi created, and LISTs of the 100 in `ns`-list, for `ms` each. */
+async function measureReads(side: Side, ms: number): Promise<Reads> {
+  const base = `/api/v1/namespaces/${side.ns}/configmaps`;
+  const get = await rate(side.targets, async (t, i) => (await status(t.agent, t.url, "GET", `${base}/c${(i * 7919) % side.created}`)) === 200, ms);
+  const list = await rate(side.targets, async (t) => (await status(t.agent, t.url, "GET", `/api/v1/namespaces/${side.ns}-list/configmaps`)) === 200, ms);
+  return { get, list };
+}
+
+/** SQLite's and etcd's reads alternated READ_ROUNDS times (the order flipping each round); medians. */
+async function pairedReads(sqlite: Side, etcd: Side): Promise<{ sqlite: Reads; etcd: Reads }> {
+  const runs: { sqlite: Reads[]; etcd: Reads[] } = { sqlite: [], etcd: [] };
+  for (let i = 0; i < READ_ROUNDS; i++) {
+    for (const which of i % 2 === 0 ? (["sqlite", "etcd"] as const) : (["etcd", "sqlite"] as const)) {
+      runs[which].push(await measureReads(which === "sqlite" ? sqlite : etcd, MS / READ_ROUNDS));
+    }
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const med = (rs: Reads[]): Reads => ({ get: median(rs.map((x) => x.get)), list: median(rs.map((x) => x.list)) });
+  return { sqlite: med(runs.sqlite), etcd: med(runs.etcd) };
+}
+
+/** Namespaces, 100 ConfigMaps to list, and creates for MS ms; the agents stay open for the reads. */
+async function measureApi(urls: readonly string[], admin: Admin, ns: string): Promise<{ create: number; side: Side }> {
   const targets = urls.map((u) => ({ url: new URL(u), agent: new Agent({ keepAlive: true, maxSockets: CLIENTS, ca: admin.caPem, cert: admin.id.certPem, key: admin.id.keyPem }) }));
   const t0 = targets[0]!;
   const cm = (name: string): string => JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data: { k: "v".repeat(64) } });
@@ -55,10 +83,7 @@ async function measureApi(urls: readonly string[], admin: Admin, ns: string): Pr
   let created = 0;
   const create = await rate(targets, async (t, i) => (await status(t.agent, t.url, "POST", base, cm(`c${i}`))) === 201 && ++created > 0);
   await new Promise((r) => setTimeout(r, 300)); // every replica's watch cache catches up
-  const get = await rate(targets, async (t, i) => (await status(t.agent, t.url, "GET", `${base}/c${(i * 7919) % created}`)) === 200);
-  const list = await rate(targets, async (t) => (await status(t.agent, t.url, "GET", `/api/v1/namespaces/${ns}-list/configmaps`)) === 200);
-  for (const t of targets) t.agent.destroy();
-  return { create, get, list };
+  return { create, side: { targets, ns, created } };
 }
 
 /** A watch on CSRs that resolves `issued(name)` once status.certificate appears. */
@@ -132,7 +157,7 @@ export default async function bench(r: Reporter): Promise<void> {
     const sqliteAdmin = await adminIdentity(sqliteDir);
     const s = await measureApi([sqlite.url], sqliteAdmin, "bench");
     const sIssue = await measureIssuance([sqlite.url], sqliteAdmin, "sq", pems);
-    await sqlite.kill();
+    // SQLite stays up: its reads are measured alternately with each etcd configuration's.
 
     const etcd = await startEtcd({ members: 1, baseDir: disk }); // data on the same disk as SQLite's
     try {
@@ -143,12 +168,16 @@ export default async function bench(r: Reporter): Promise<void> {
         running.push(await spawnReplica(etcd.dir, etcd));
         const urls = running.slice(1).map((x) => x.url);
         const e = await measureApi(urls, admin, `bench-${n}`);
+        const reads = await pairedReads(s.side, e.side);
+        for (const t of e.side.targets) t.agent.destroy();
         const label = `${n} replica${n > 1 ? "s" : ""}`;
         r.row({ name: `API create ConfigMap, ${CLIENTS} clients (etcd, ${label})`, ours: e.create, peer: s.create, ...peer });
-        r.row({ name: `API get ConfigMap, ${CLIENTS} clients (etcd, ${label})`, ours: e.get, peer: s.get, ...peer });
-        r.row({ name: `API list 100 ConfigMaps, ${CLIENTS} clients (etcd, ${label})`, ours: e.list, peer: s.list, ...peer });
+        r.row({ name: `API get ConfigMap, ${CLIENTS} clients (etcd, ${label})`, ours: reads.etcd.get, peer: reads.sqlite.get, ...peer });
+        r.row({ name: `API list 100 ConfigMaps, ${CLIENTS} clients (etcd, ${label})`, ours: reads.etcd.list, peer: reads.sqlite.list, ...peer });
         if (n === 1) eIssue1 = await measureIssuance(urls, admin, "e1", pems);
       }
+      for (const t of s.side.targets) t.agent.destroy();
+      await sqlite.kill();
       const eIssue3 = await measureIssuance(running.slice(1).map((x) => x.url), admin, "e3", pems);
       const issuePeer = { peer: sIssue.perSecond, peerName: "SQLite", unit: "CSRs/s" } as const;
       r.row({ name: `CSR issuance create→approve→issued, ${CLIENTS} in flight (etcd, 1 replica)`, ours: eIssue1.perSecond, ...issuePeer });
@@ -156,7 +185,7 @@ export default async function bench(r: Reporter): Promise<void> {
       const failures = [...sIssue.failed, ...eIssue1.failed, ...eIssue3.failed];
       if (failures.length > 0) r.note(`${failures.length} CSR requests refused (not counted): ${failures.slice(0, 3).join("; ")}`);
       r.note("small ConfigMaps (64-byte value); every GET and LIST without a resourceVersion is linearizable: it waits for the cache to reach etcd's current revision, one quorum fetch shared by the reads that arrive together (src/storage/README.md)");
-      r.note(`real ./bin/kpki serve processes; etcd ${etcd.certSource} certs, 1 member, data on ${disk} like SQLite's; ${MS} ms per figure`);
+      r.note(`real ./bin/kpki serve processes; etcd ${etcd.certSource} certs, 1 member, data on ${disk} like SQLite's; ${MS} ms per figure; reads: SQLite and etcd alternated ${READ_ROUNDS}× (${(MS / READ_ROUNDS).toFixed(0)} ms each), medians`);
       r.note(`goals: reads on etcd ≥ 80 % of SQLite's; issuance on etcd ≥ 50 % of SQLite's. load average ${loadavg().map((x) => x.toFixed(2)).join(" ")} on ${(await import("node:os")).cpus().length} CPUs`);
       const debugDir = process.env["KPKI_BENCH_DEBUG"]; // where to keep each replica's stderr
       if (debugDir) running.forEach((x, i) => writeFileSync(join(debugDir, `replica-${i}.log`), x.proc.stderr()));

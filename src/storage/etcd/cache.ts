@@ -4,8 +4,8 @@
 // watch has seen the write's revision, so a replica reads its own writes.
 // Reads are linearizable across replicas, as kube-apiserver's consistent reads from cache
 // (KEP-2340): a get, or a list without a revision, first learns etcd's current revision (a quorum
-// range of one key, RevisionFetcher coalescing concurrent reads into at most one fetch in flight
-// and one queued) and is answered from memory once the watch has delivered everything up to it —
+// range of one key; RevisionFetcher shares one fetch among concurrent reads, at most one in
+// flight) and is answered from memory once the watch has delivered everything up to it —
 // so a write another replica acknowledged before the read began is always seen. The cache reaches
 // that revision through events, or, when the revision came from writes outside its range, through
 // a watch progress request; on an etcd whose progress notifications may overtake events

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { RevisionFetcher, hasOrderedProgress } from "./consistent.ts";
+import type { FetcherClock } from "./consistent.ts";
 
 /** A fetch the test settles by hand: no timers, no wall clock. */
 function manualFetch(): { fetch: () => Promise<number>; settle(revision: number): void; fail(): void; readonly pending: number } {
@@ -17,27 +18,59 @@ function manualFetch(): { fetch: () => Promise<number>; settle(revision: number)
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** A clock the test moves by hand; `soon` is the real setImmediate (an event-loop turn, not time). */
+function manualClock(): FetcherClock & { advance(ms: number): void; readonly timers: number } {
+  let now = 0;
+  let timers: { at: number; fn: () => void }[] = [];
+  return {
+    now: () => now,
+    after: (ms, fn) => {
+      const t = { at: now + ms, fn };
+      timers.push(t);
+      return () => (timers = timers.filter((x) => x !== t));
+    },
+    soon: (fn) => setImmediate(fn),
+    advance(ms) {
+      now += ms;
+      const due = timers.filter((t) => t.at <= now);
+      timers = timers.filter((t) => t.at > now);
+      for (const t of due) t.fn();
+    },
+    get timers() {
+      return timers.length;
+    },
+  };
+}
+
+function setup(): { m: ReturnType<typeof manualFetch>; clock: ReturnType<typeof manualClock>; f: RevisionFetcher } {
+  const m = manualFetch();
+  const clock = manualClock();
+  return { m, clock, f: new RevisionFetcher(m.fetch, { lingerMs: 2, clock }) };
+}
+
 describe("RevisionFetcher", () => {
-  it("serves every read that arrives while idle with one fetch", async () => {
-    const m = manualFetch();
-    const f = new RevisionFetcher(m.fetch);
+  it("serves every read that arrives while idle with one fetch, sent at the end of the turn", async () => {
+    const { m, f } = setup();
     const reads = Array.from({ length: 50 }, () => f.next());
-    assert.equal(f.fetches, 1);
+    assert.equal(f.fetches, 0, "not sent before the turn ends: later reads of this turn may join");
     await tick();
+    assert.equal(f.fetches, 1);
     assert.equal(m.pending, 1);
     m.settle(7);
     assert.deepEqual(new Set(await Promise.all(reads)), new Set([7]));
   });
 
-  it("makes reads that arrive during a fetch wait for the next one (≤ 2 fetches for a burst)", async () => {
-    const m = manualFetch();
-    const f = new RevisionFetcher(m.fetch);
+  it("makes reads that arrive during a fetch wait for a later one, never the one in flight", async () => {
+    const { m, clock, f } = setup();
     const early = f.next();
     await tick(); // the fetch is sent
     const late = Array.from({ length: 50 }, () => f.next());
-    assert.equal(f.fetches, 1, "the next fetch starts only when the current one settles");
+    assert.equal(f.fetches, 1, "the next fetch is not sent while one is in flight");
     m.settle(10);
     assert.equal(await early, 10);
+    await tick();
+    assert.equal(f.fetches, 1, "it waits (a bounded time) for the reader just answered");
+    clock.advance(2);
     await tick();
     assert.equal(f.fetches, 2);
     assert.equal(m.pending, 1);
@@ -46,22 +79,59 @@ describe("RevisionFetcher", () => {
     assert.equal(f.fetches, 2);
   });
 
+  it("merges the cohort just answered with the queued one instead of alternating fetches", async () => {
+    const { m, clock, f } = setup();
+    const a = Array.from({ length: 8 }, () => f.next());
+    await tick();
+    const b = Array.from({ length: 8 }, () => f.next()); // arrive during the fetch
+    m.settle(3);
+    await Promise.all(a);
+    await tick();
+    assert.equal(f.fetches, 1, "waiting for cohort a to come back");
+    const again = Array.from({ length: 8 }, () => f.next()); // cohort a's next reads
+    await tick();
+    assert.equal(f.fetches, 2, "sent as soon as the expected readers are there, without the linger");
+    assert.equal(clock.timers, 0);
+    m.settle(4);
+    assert.deepEqual(new Set(await Promise.all([...b, ...again])), new Set([4]));
+  });
+
+  it("sends a lone sequential reader's fetch at once", async () => {
+    const { m, clock, f } = setup();
+    for (let i = 1; i <= 3; i++) {
+      const read = f.next();
+      await tick();
+      assert.equal(f.fetches, i);
+      assert.equal(clock.timers, 0);
+      m.settle(i);
+      assert.equal(await read, i);
+    }
+  });
+
   it("starts afresh after a failed fetch, and the queued readers still get a fetch of their own", async () => {
-    const m = manualFetch();
-    const f = new RevisionFetcher(m.fetch);
+    const { m, clock, f } = setup();
     const first = f.next();
     await tick();
     const queued = f.next();
     m.fail();
     await assert.rejects(first, /etcd down/);
+    clock.advance(2);
     await tick();
+    assert.equal(f.fetches, 2);
     m.settle(5);
     assert.equal(await queued, 5);
     const again = f.next();
-    assert.equal(f.fetches, 3);
     await tick();
+    assert.equal(f.fetches, 3);
     m.settle(6);
     assert.equal(await again, 6);
+  });
+
+  it("turns a synchronous throw of the fetch into a rejected read", async () => {
+    const f = new RevisionFetcher(() => {
+      throw new Error("no connection");
+    });
+    await assert.rejects(f.next(), /no connection/);
   });
 });
 
