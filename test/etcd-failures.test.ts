@@ -68,6 +68,30 @@ describe("etcd down and back", () => {
   }
 });
 
+describe("a frozen etcd (SIGSTOP: connections stay open, nothing answers)", () => {
+  it("fails cached reads and writes within one request deadline, then recovers on SIGCONT", async () => {
+    const c = await startEtcd({ members: 1 });
+    let b: StorageBackend | undefined;
+    const etcd = c.members[0]?.process;
+    try {
+      b = await openEtcdBackend({ ...optionsFor(c), cache: true, requestTimeoutMs: 3000 });
+      await b.create("/frozen/a", enc("1"));
+      etcd?.kill("SIGSTOP");
+      // One deadline (3 s) each: a read must not wait for the revision fetch and then for etcd again.
+      const readMs = await failsWith("unavailable", () => b!.get("/frozen/a"));
+      const writeMs = await failsWith("unavailable", () => b!.create("/frozen/b", enc("1")));
+      assert.ok(readMs < 3900 && writeMs < 3900, `failed after ${readMs.toFixed(0)} / ${writeMs.toFixed(0)} ms`);
+      etcd?.kill("SIGCONT");
+      const kv = await eventually(15_000, () => b!.create("/frozen/c", enc("1")));
+      assert.equal((await b.get("/frozen/c"))?.modRevision, kv.modRevision);
+    } finally {
+      etcd?.kill("SIGCONT");
+      await b?.close();
+      await c.stop();
+    }
+  });
+});
+
 describe("3-member etcd cluster", () => {
   it("keeps reading, writing and watching with the raft leader killed -9", async () => {
     const c = await startEtcd({ members: 3 });

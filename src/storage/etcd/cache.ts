@@ -274,8 +274,11 @@ export class WatchCache implements StorageBackend {
     let fresh: number;
     try {
       fresh = await this.#fresh.next();
-    } catch {
-      return false; // etcd did not answer: the read goes to etcd and reports that itself
+    } catch (err) {
+      // etcd did not answer within the request deadline: asking it again for the value would only
+      // double the wait before the same 503 (a frozen etcd), so the read fails now.
+      if (err instanceof StorageError && err.code === "unavailable") throw err;
+      return false; // anything else: the read goes to etcd and reports that itself
     }
     return this.#servable(Math.max(fresh, this.#lastWrite), this.#readWaitMs());
   }
