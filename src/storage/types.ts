@@ -35,7 +35,7 @@ export interface ListOptions {
    *  paginated list is one consistent snapshot, as kube's continue tokens promise. Throws
    *  StorageError "compacted" when the revision is older than the history kept. Unset = latest. */
   readonly revision?: number;
-  /** With no `revision`: any revision at or after this one will do (kube's resourceVersion "0" and
+  /** With no `revision`: every revision at or after this one will do (kube's resourceVersion "0" and
    *  match NotOlderThan), so a watch cache may answer without confirming etcd's latest revision.
    *  Backends that always read the latest ignore it. */
   readonly notOlderThan?: number;
