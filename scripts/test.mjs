@@ -27,6 +27,10 @@ if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
 }
+// Tests that spawn ./bin/kpki need dist/ to match this checkout: build it once here, before any test
+// runs (a test that rebuilt it would delete chunks under another test's running process).
+const built = spawnSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
+if (built.status !== 0) process.exit(built.status ?? 1);
 // The end-to-end tests start servers on free loopback ports, so two files may run at once.
 const result = spawnSync(
   process.execPath,
