@@ -16,7 +16,7 @@ import { createMemoryBackend, createStore, intervalTicker, openEtcdBackend, open
 import {
   createRegistry, ensureBootstrapPolicy, ensureDefaultNamespaces, ensureKubernetesService, memoizeStores, type ServiceIpRange, type StoreLookup,
 } from "../registry/index.ts";
-import { startApiServer, type ExtraPathHandler } from "../server/index.ts";
+import { startApiServer, type RegisteredHealthCheck } from "../server/index.ts";
 import { answersWithCa, loadServingPki, placeKubeconfigs, readText, type PkiFiles } from "./provision.ts";
 import { cachedAuthorizer } from "./authz-cache.ts";
 import { feedRbacIndex, type RbacStores } from "./rbac-feed.ts";
@@ -239,19 +239,12 @@ export function storageHealthCheck(backend: StorageBackend, o: StorageHealthOpti
   };
 }
 
-/** The etcd checks as /healthz/etcd, /readyz/etcd and /readyz/etcd-readiness (server/handler.ts runs
- *  "/<root>/<name>" extra paths as that endpoint's checks). Not /livez: see docs/operations.md §6. */
-function etcdCheck(backend: StorageBackend, log: (line: string) => void): () => Promise<void> {
+/** kube-apiserver's etcd checks: "etcd" on /healthz and /readyz, "etcd-readiness" on /readyz; not
+ *  /livez (docs/operations.md §6: restarting kpki cannot bring etcd back). */
+function etcdHealthChecks(backend: StorageBackend, log: (line: string) => void): RegisteredHealthCheck[] {
   const onChange = (err: Error | undefined): void => log(err ? `readyz: etcd check failing: ${err.message}` : "readyz: etcd check ok again");
-  return storageHealthCheck(backend, { onChange });
-}
-
-function etcdHealthPaths(check: () => Promise<void>): [string, ExtraPathHandler][] {
-  const handler: ExtraPathHandler = async () => {
-    await check();
-    return { contentType: "text/plain; charset=utf-8", body: "ok" };
-  };
-  return ["/healthz/etcd", "/readyz/etcd", "/readyz/etcd-readiness"].map((p) => [p, handler]);
+  const check = storageHealthCheck(backend, { onChange });
+  return [{ name: "etcd", endpoints: ["healthz", "readyz"], check }, { name: "etcd-readiness", endpoints: ["readyz"], check }];
 }
 
 /** Bootstrap objects (kube-apiserver's post-start hooks), then an RBAC index that follows storage and
@@ -311,7 +304,8 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       host,
       port,
       onInternalError: internalErrorLogger(log, clock),
-      extraPaths: new Map([[LEDGER_PATH, ledgerHandler(backend)], [BACKUP_PATH, backupHandler(backend)], ...(o.storage === "etcd" ? etcdHealthPaths(etcdCheck(backend, log)) : [])]),
+      extraPaths: new Map([[LEDGER_PATH, ledgerHandler(backend)], [BACKUP_PATH, backupHandler(backend)]]),
+      ...(o.storage === "etcd" ? { healthChecks: etcdHealthChecks(backend, log) } : {}),
     });
     warnUnlessNamed(pki.tlsCertPem, clientHost, log);
     await ensureApiService(storeFor, o, { securePort: server.port, certPem: pki.tlsCertPem, log }); // kube-apiserver's own bootstrap, like the namespaces

@@ -27,6 +27,8 @@ export interface HandlerOptions extends RestEnv {
   readonly authCacheMs: number;
   readonly onInternalError?: (err: unknown, req: IncomingMessage) => void;
   readonly extraPaths?: ReadonlyMap<string, ExtraPathHandler>;
+  /** Checks beyond ping/shutdown that /healthz, /livez and /readyz run (e.g. main/'s etcd check). */
+  readonly healthChecks?: readonly RegisteredHealthCheck[];
   /** Request counters/latencies for /metrics; absent = nothing recorded. */
   readonly metrics?: ServerMetrics;
 }
@@ -55,23 +57,29 @@ export function sendError(res: ServerResponse, err: unknown): void {
 }
 
 // kube-apiserver's health endpoints (k8s.io/apiserver/pkg/server/healthz/healthz.go): /healthz,
-// /livez and /readyz each run named checks; /<root>/<check> runs one. main/ registers checks as extra
-// paths "/readyz/etcd" etc. (a check resolves = ok, rejects = failed); ping comes first and, on
-// /readyz, shutdown last (fails while the server drains, so load balancers stop sending to it).
+// /livez and /readyz each run named checks; /<root>/<check> runs one. A check resolves = ok, rejects =
+// failed; ping comes first and, on /readyz, shutdown last (fails while the server drains, so load
+// balancers stop sending to it). Others (main/'s etcd check) come in through HandlerOptions.healthChecks.
 export interface HealthCheck {
   readonly name: string;
   check(): Promise<void>;
 }
 
+export type HealthEndpoint = "healthz" | "livez" | "readyz";
+
+/** A check and the endpoints that run it (kube: AddHealthChecks / AddLivezChecks / AddReadyzChecks). */
+export interface RegisteredHealthCheck extends HealthCheck {
+  readonly endpoints: readonly HealthEndpoint[];
+}
+
 function healthChecks(root: string, opts: HandlerOptions): HealthCheck[] {
+  const endpoint = root.slice(1) as HealthEndpoint;
   const checks: HealthCheck[] = [{ name: "ping", check: async () => undefined }];
-  for (const [path, handler] of opts.extraPaths ?? []) {
-    if (path.startsWith(`${root}/`) && path.length > root.length + 1) checks.push({ name: path.slice(root.length + 1), check: async () => void (await handler(NO_QUERY)) });
-  }
+  checks.push(...(opts.healthChecks ?? []).filter((c) => c.endpoints.includes(endpoint)));
   const shutdown = async (): Promise<void> => {
     if (!opts.isReady()) throw new Error("the server is shutting down or not yet serving");
   };
-  if (root === "/readyz") checks.push({ name: "shutdown", check: shutdown });
+  if (endpoint === "readyz") checks.push({ name: "shutdown", check: shutdown });
   return checks;
 }
 

@@ -2,6 +2,7 @@
 export { startApiServer, ServerError } from "./server.ts";
 export type { ApiServerOptions, RunningApiServer, ServerErrorCode } from "./server.ts";
 export type { ExtraPathHandler } from "./extra-paths.ts";
+export type { HealthCheck, HealthEndpoint, RegisteredHealthCheck } from "./handler.ts";
 export type { ParseCertificate, PeerCertificate } from "./peer.ts";
 export { parseRequestInfo } from "./request-info.ts";
 export type { RequestInfo } from "./request-info.ts";

@@ -9,7 +9,7 @@ import type { Authenticator, Authorizer } from "../auth/index.ts";
 import type { Registry } from "../registry/index.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./body.ts";
 import { buildDiscovery } from "./discovery.ts";
-import { createRequestListener, type ExtraPathHandler, type HandlerOptions } from "./handler.ts";
+import { createRequestListener, type ExtraPathHandler, type HandlerOptions, type RegisteredHealthCheck } from "./handler.ts";
 import { createServerMetrics, METRICS_PATH } from "./metrics.ts";
 import type { ParseCertificate } from "./peer.ts";
 
@@ -35,6 +35,8 @@ export interface ApiServerOptions {
   readonly onInternalError?: (err: unknown) => void;
   /** Extra read-only non-resource paths (e.g. kpki's /kpki/ledger), authorized like /healthz. */
   readonly extraPaths?: ReadonlyMap<string, ExtraPathHandler>;
+  /** Checks /healthz, /livez and /readyz run besides ping (and shutdown on /readyz). */
+  readonly healthChecks?: readonly RegisteredHealthCheck[];
   /** Serve /metrics and count requests (default true); RBAC guards it as a non-resource URL. */
   readonly metrics?: boolean;
 }
@@ -112,6 +114,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       serverSignal: stopping.signal,
     },
     onInternalError: opts.onInternalError,
+    ...(opts.healthChecks ? { healthChecks: opts.healthChecks } : {}),
     extraPaths: metrics ? new Map([...(opts.extraPaths ?? []), [METRICS_PATH, metrics.handler]]) : opts.extraPaths,
     ...(metrics ? { metrics } : {}),
   };
