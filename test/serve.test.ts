@@ -6,11 +6,10 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { freePort, REPO, spawnKpki, waitUntil, type ServeProcess } from "./helpers/kpki.ts";
+import { assertBuilt, freePort, spawnKpki, waitUntil, type ServeProcess } from "./helpers/kpki.ts";
 import { createKubectl, kubectlBinary } from "./helpers/kubectl.ts";
 
 const HAVE_CURL = spawnSync("sh", ["-c", "command -v curl"]).status === 0;
@@ -32,7 +31,7 @@ describe("kpki serve (the process)", () => {
   let proc: ServeProcess | undefined;
 
   before(async () => {
-    assert.ok(existsSync(join(REPO, "dist", "kpki.mjs")), "./bin/kpki needs dist/: run the tests with `npm test` (it builds first)");
+    assertBuilt();
     work = await mkdtemp(join(tmpdir(), "kpki-serve-test-"));
     dir = join(work, "data");
     port = await freePort();

@@ -7,10 +7,9 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, REPO, spawnKpki, startTestServer, waitUntil, type ServeProcess } from "./helpers/kpki.ts";
+import { assertBuilt, freePort, REPO, spawnKpki, startTestServer, waitUntil, type ServeProcess } from "./helpers/kpki.ts";
 import { createKubectl, kubectlBinary, type Kubectl } from "./helpers/kubectl.ts";
 import { parseServiceIpRange, rangeContains } from "../src/registry/index.ts";
 
@@ -40,7 +39,7 @@ describe("kpki serve --service-cluster-ip-range", { skip: kubectlBinary() === un
   let kubectl: Kubectl | undefined;
 
   before(async () => {
-    assert.ok(existsSync(join(REPO, "dist", "kpki.mjs")), "./bin/kpki needs dist/: run the tests with `npm test` (it builds first)");
+    assertBuilt();
     work = await mkdtemp(join(tmpdir(), "kpki-svc-cidr-"));
     dir = join(work, "cluster");
     await writeFile(join(work, "c.yaml"), CLUSTER_YAML);

@@ -2,6 +2,7 @@
 // `./bin/kpki serve` process. Each server gets its own temp data dir and a free loopback port, so
 // test files run in parallel; close() stops it and removes the dir.
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -54,7 +55,12 @@ export interface ServeProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** `./bin/kpki serve ARGS…` as a child process (needs `npm run build`). */
+/** ./bin/kpki runs dist/, which `npm test` (scripts/test.mjs) builds once before any test runs. */
+export function assertBuilt(): void {
+  if (!existsSync(join(REPO, "dist", "kpki.mjs"))) throw new Error("./bin/kpki needs dist/: run the tests with `npm test` (it builds first)");
+}
+
+/** `./bin/kpki serve ARGS…` as a child process (needs dist/: assertBuilt). */
 export function spawnKpki(args: readonly string[], env: NodeJS.ProcessEnv = {}): ServeProcess {
   const child = spawn(process.execPath, [join(REPO, "bin", "kpki"), ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
