@@ -13,7 +13,7 @@ type GoType =
   | { readonly t: Scalar }
   | { readonly t: "any" }
   | { readonly t: "map" | "slice"; readonly of: GoType; readonly go: string }
-  | { readonly t: "struct"; readonly go: string; readonly fields: Readonly<Record<string, GoType>> };
+  | { readonly t: "struct"; readonly go: string; readonly name: string; readonly fields: readonly (readonly [string, GoType])[] };
 
 const S = { t: "string" } as const;
 const B = { t: "bool" } as const;
@@ -24,7 +24,8 @@ const ANY = { t: "any" } as const;
 const MAP_SS = { t: "map", of: S, go: "map[string]string" } as const;
 const MAP_SB = { t: "map", of: { t: "bytes" }, go: "map[string][]uint8" } as const;
 const STRINGS = { t: "slice", of: S, go: "[]string" } as const;
-const struct = (go: string, fields: Record<string, GoType>): GoType => ({ t: "struct", go, fields });
+/** `name` is how Go's errors name the struct (no package); fields are kept as entries, walked per body. */
+const struct = (go: string, fields: Record<string, GoType>): GoType => ({ t: "struct", go, name: go.replace(/^v1\./, ""), fields: Object.entries(fields) });
 const slice = (of: GoType): GoType => ({ t: "slice", of, go: `[]${of.t === "struct" ? of.go : of.t}` });
 const opaque = (go: string): GoType => struct(go, {});
 
@@ -98,9 +99,8 @@ function check(v: unknown, type: GoType, struct: string, path: string): string |
   if (v === null || v === undefined || type.t === "any") return undefined;
   if (type.t === "struct") {
     if (!isObject(v)) return unmarshal(v, struct, path, type.go);
-    const inner = type.go.replace(/^v1\./, "");
-    for (const [k, ft] of Object.entries(type.fields)) {
-      const err = check(v[k], ft, inner, path === "" ? k : `${path}.${k}`);
+    for (const [k, ft] of type.fields) {
+      const err = check(v[k], ft, type.name, path === "" ? k : `${path}.${k}`);
       if (err !== undefined) return err;
     }
     return undefined;
@@ -117,14 +117,22 @@ function check(v: unknown, type: GoType, struct: string, path: string): string |
   return scalarError(v, type.t, struct, path);
 }
 
+/** Each kind's root type, built on its first body and reused: this runs on every create/update/patch. */
+const ROOTS = new Map<string, GoType>();
+
+function rootType(kind: string): GoType {
+  let root = ROOTS.get(kind);
+  if (root === undefined) {
+    const fields = KINDS[kind] ?? { spec: opaque(`v1.${kind}Spec`), status: opaque(`v1.${kind}Status`) };
+    root = struct(kind, { apiVersion: S, kind: S, metadata: OBJECT_META, ...fields });
+    ROOTS.set(kind, root);
+  }
+  return root;
+}
+
 /** The first Go decoding error `obj` (a `kind` body) would raise, or undefined when it decodes. */
 export function goTypeError(kind: string, obj: Record<string, unknown>): string | undefined {
-  const top: Record<string, GoType> = { apiVersion: S, kind: S, metadata: OBJECT_META, ...(KINDS[kind] ?? {}) };
-  if (KINDS[kind] === undefined) {
-    if (!("spec" in top)) top["spec"] = opaque(`v1.${kind}Spec`);
-    if (!("status" in top)) top["status"] = opaque(`v1.${kind}Status`);
-  }
-  return check(obj, struct(kind, top), kind, "");
+  return check(obj, rootType(kind), kind, "");
 }
 
 /** apiserver's transformDecodeError: `<Kind> in version "<v>" cannot be handled as a <Kind>: <error>` (400). */

@@ -59,8 +59,8 @@ export async function list(info: ResourceInfo, store: Store, namespace: string, 
 
 /** A compacted continue token or resourceVersion → 410 Expired (kube's texts). */
 function listError(err: unknown, info: ResourceInfo, params: ListParams): unknown {
-  if (err instanceof StorageError && err.code === "compacted" && !params.continue) return tooOld(err, params.resourceVersion, "list");
   if (err instanceof StorageError && err.code === "compacted") {
+    if (!params.continue) return tooOld(err, params.resourceVersion, "list");
     return new ApiError("Expired", `The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.`);
   }
   return toApiError(err, info, "");
@@ -106,9 +106,11 @@ function checkWatchListParams(params: ListParams): void {
  *  `k8s.io/initial-events-end: "true"` at that state's revision (sent even without other bookmarks,
  *  as the watch cache does), then changes; =false: changes only, from now when no revision is given. */
 async function* watchListEvents(info: ResourceInfo, store: Store, namespace: string, params: ListParams): AsyncGenerator<WatchEvent, string> {
+  const given = params.resourceVersion && params.resourceVersion !== "0" ? params.resourceVersion : undefined;
+  if (params.sendInitialEvents === false && given !== undefined) return given; // no state needed
   const state = await list(info, store, namespace, { ...params, limit: 0, continue: "", resourceVersion: "", resourceVersionMatch: "" });
   const rv = state.metadata.resourceVersion ?? "";
-  if (params.sendInitialEvents === false) return params.resourceVersion && params.resourceVersion !== "0" ? params.resourceVersion : rv;
+  if (params.sendInitialEvents === false) return rv;
   for (const object of state.items) yield { type: "ADDED", object };
   const metadata = { resourceVersion: rv, annotations: { "k8s.io/initial-events-end": "true" } };
   yield { type: "BOOKMARK", object: { apiVersion: apiVersionOf(info.group, info.version), kind: info.kind, metadata } };
