@@ -4,6 +4,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:https";
+import { once } from "node:events";
+import { connect as tlsConnect } from "node:tls";
 import { RESOURCES, notFound, type ApiObject, type ResourceInfo } from "../src/api/index.ts";
 import type { Authenticator, Authorizer, UserInfo } from "../src/auth/index.ts";
 import { systemClock } from "../src/base/index.ts";
@@ -196,6 +198,32 @@ describe("server edge", () => {
     assert.equal(chunked, 413);
     // the server keeps serving after the bad requests
     assert.equal((await call("GET", "/api/v1/namespaces/default/configmaps/a", { token: "admin" })).status, 200);
+  });
+
+  it("after a 413 on Content-Length it reads and discards the rest of the body, so the client can finish writing and reuse the connection", async () => {
+    const { port } = new URL(server.url);
+    const socket = tlsConnect({ host: "127.0.0.1", port: Number(port), rejectUnauthorized: false });
+    await once(socket, "secureConnect");
+    let received = "";
+    socket.on("data", (d: Buffer) => (received += d.toString()));
+    const until = async (re: RegExp): Promise<void> => {
+      for (let i = 0; i < 200 && !re.test(received); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    const body = "x".repeat(64 * 1024); // 16× the limit: more than the socket buffers hold at once
+    socket.write(`POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: kpki\r\nAuthorization: Bearer admin\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+    await until(/Request entity too large/); // answered on the declared length, before the body
+    assert.match(received, /^HTTP\/1\.1 413 /);
+    assert.doesNotMatch(received, /connection: close/i);
+    // The client only now sends its body; a server that had closed would reset the connection here.
+    const errors: Error[] = [];
+    socket.on("error", (e) => errors.push(e));
+    await new Promise<void>((r) => socket.write(body, () => r()));
+    received = "";
+    socket.write("GET /version HTTP/1.1\r\nHost: kpki\r\nAuthorization: Bearer admin\r\n\r\n");
+    await until(/\r\n\r\n\{/);
+    assert.deepEqual(errors, []);
+    assert.match(received, /^HTTP\/1\.1 200 /, "the same connection serves the next request");
+    socket.destroy();
   });
 
   it("answers a Table when the Accept asks for one", async () => {

@@ -52,8 +52,25 @@ export function sendError(res: ServerResponse, err: unknown): void {
   }
   const { httpStatus, body } = errorResponse(err);
   if (httpStatus === 403) res.setHeader("X-Content-Type-Options", "nosniff");
-  if (httpStatus === 413) res.setHeader("Connection", "close");
+  if (httpStatus === 413) discardRestOfBody(res.req);
   send(res, httpStatus, "application/json", JSON.stringify(body));
+}
+
+/** How much of a refused body is read and thrown away after a 413 before the connection is cut. */
+const DISCARD_LIMIT = 16 * 1024 * 1024;
+
+/** After a 413 the client is usually still sending. Closing at once makes the kernel reset the
+ *  connection under the client's write, so kubectl reports "broken pipe" instead of the Status (Go's
+ *  server also reads on before it closes). So the rest of the body is read and discarded, and the
+ *  connection stays usable; a client that sends more than DISCARD_LIMIT is cut off. */
+function discardRestOfBody(req: IncomingMessage | undefined): void {
+  if (req === undefined || req.readableEnded) return;
+  let seen = 0;
+  req.on("data", (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > DISCARD_LIMIT) req.socket.destroy();
+  });
+  req.resume();
 }
 
 // kube-apiserver's health endpoints (k8s.io/apiserver/pkg/server/healthz/healthz.go): /healthz,
