@@ -3,7 +3,7 @@
 export { CaError } from "./errors.ts";
 export type { CaErrorCode } from "./errors.ts";
 export { K8S_USAGES, usagesToExtensions, KEY_USAGE_BY_NAME, EXT_KEY_USAGE_BY_NAME } from "./usages.ts";
-export { localKeySigner, issueFromTemplate, assertKeyMatches, assertSigningCa } from "./issue.ts";
+export { localKeySigner, issueFromTemplate, assertSigningCa } from "./issue.ts";
 export type { KeySigner, IssueOptions, CaFiles } from "./issue.ts";
 export { createLocalSigner, validityWindow, goTime, bufferedRandom } from "./signer.ts";
 export type { Signer, SigningProfile, SignOptions } from "./signer.ts";

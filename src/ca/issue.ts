@@ -26,12 +26,6 @@ export function localKeySigner(k: KeyPair): KeySigner & { signSync(data: Uint8Ar
   });
 }
 
-export function assertKeyMatches(key: KeySigner, cert: Certificate): void {
-  if (!publicKeyMatches(key.publicKey, cert.publicKey)) {
-    throw new CaError("key-mismatch", `CA key does not match the certificate "${formatDn(cert.subject)}"`);
-  }
-}
-
 /** Where a CA's certificate and key came from, for error messages (ca/ reads no files itself). */
 export interface CaFiles {
   readonly cert: string;

@@ -9,6 +9,7 @@ import { csrSignatureCheck, signatureSchemeFor } from "../pki/index.ts";
 import type { Csr, KeyAlgorithm, KeyPair, SignatureCheck } from "../pki/index.ts";
 import type { KeyObject } from "node:crypto";
 import { CaError } from "./errors.ts";
+import { assertSigningCa, localKeySigner } from "./issue.ts";
 import type { CaFiles, KeySigner } from "./issue.ts";
 import { createLocalSigner } from "./signer.ts";
 import type { Signer } from "./signer.ts";
@@ -162,14 +163,10 @@ export function createPooledSigner(opts: {
   threads?: number;
   files?: CaFiles;
 }): Signer & { close(): Promise<void> } {
+  // Refuse a CA that cannot sign before any worker thread starts (createLocalSigner repeats the cheap check).
+  assertSigningCa(localKeySigner(opts.caKey), opts.caCertificate, opts.files);
   const pool = createCryptoPool({ caKey: opts.caKey, threads: opts.threads });
-  let signer: Signer;
-  try {
-    signer = createLocalSigner({ ...opts, key: pool.keySigner, verifyCsr: pool.verifyCsr, signWithProof: pool.signWithProof });
-  } catch (err) {
-    void pool.close(); // a refused CA (assertSigningCa) must not leave worker threads holding the process open
-    throw err;
-  }
+  const signer = createLocalSigner({ ...opts, key: pool.keySigner, verifyCsr: pool.verifyCsr, signWithProof: pool.signWithProof });
   return Object.freeze({
     signerName: signer.signerName,
     caCertificate: signer.caCertificate,

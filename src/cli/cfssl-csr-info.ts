@@ -2,9 +2,9 @@
 // every exported field appears in struct order, with Go's encodings: []byte as base64, the
 // algorithm enums as integers, big.Int as a bare number, pkix.Name and url.URL as structs.
 // Pure formatting over pki's Csr plus the DER slices Go keeps (Raw, RawTBSCertificateRequest, …).
-import type { Csr, NameAttribute } from "../pki/index.ts";
+import type { Csr, DerTlv, NameAttribute } from "../pki/index.ts";
+import { ATTRIBUTE_OIDS, derChildren, OID, parseDer } from "../pki/index.ts";
 import { toBase64 } from "../base/index.ts";
-import { tlv } from "./der-slices.ts";
 
 // Go's x509.SignatureAlgorithm and x509.PublicKeyAlgorithm enum values (crypto/x509/x509.go).
 const GO_SIGALG_ENUM: Readonly<Record<string, number>> = {
@@ -20,11 +20,6 @@ const GO_SIGALG_ENUM: Readonly<Record<string, number>> = {
 };
 const GO_PUBKEY_ENUM = { rsa: 1, ecdsa: 3, ed25519: 4 } as const;
 
-const ATTRIBUTE_OIDS: Readonly<Record<string, string>> = {
-  CN: "2.5.4.3", serialNumber: "2.5.4.5", C: "2.5.4.6", L: "2.5.4.7", ST: "2.5.4.8", STREET: "2.5.4.9", O: "2.5.4.10",
-  OU: "2.5.4.11", postalCode: "2.5.4.17", emailAddress: "1.2.840.113549.1.9.1", DC: "0.9.2342.19200300.100.1.25",
-  UID: "0.9.2342.19200300.100.1.1",
-};
 const oidInts = (oid: string): number[] => oid.split(".").map(Number);
 const b64url = (s: string): bigint => BigInt(`0x${Buffer.from(s, "base64url").toString("hex") || "0"}`);
 
@@ -107,25 +102,21 @@ export function goUrl(raw: string): Record<string, unknown> {
 
 /** x509.CertificateRequest as encoding/json writes it (Go 1.19, cfssl 1.2's build). */
 export function cfsslCsrInfo(csr: Csr): Record<string, unknown> {
-  const der = csr.der;
-  const outer = tlv(der, 0);
-  const tbs = tlv(der, outer.body);
-  const sigAlg = tlv(der, tbs.end);
-  const sig = tlv(der, sigAlg.end);
-  const version = tlv(der, tbs.body);
-  const subject = tlv(der, version.end);
+  // pki parsed this DER already: CertificationRequest = SEQUENCE { tbs { version, subject, … }, sigAlg, signature }.
+  const [tbs, , sig] = derChildren(parseDer(csr.der)) as [DerTlv, DerTlv, DerTlv];
+  const [version, subject] = derChildren(tbs) as [DerTlv, DerTlv];
   const exts = csr.extensions;
   // parseRawAttributes keeps the extensionRequest attribute as pkix.AttributeTypeAndValueSET; an
   // extension's BOOLEAN "critical" is not a type asn1 decodes into interface{}, so its Value is null.
-  const attributes = exts.length === 0 ? null : [{ Type: oidInts("1.2.840.113549.1.9.14"), Value: [exts.map((e) => ({ Type: oidInts(e.oid), Value: e.critical ? null : toBase64(e.value) }))] }];
+  const attributes = exts.length === 0 ? null : [{ Type: oidInts(OID.extensionRequest), Value: [exts.map((e) => ({ Type: oidInts(e.oid), Value: e.critical ? null : toBase64(e.value) }))] }];
   const orNull = <T>(v: readonly T[]): readonly T[] | null => (v.length > 0 ? v : null);
   return {
-    Raw: toBase64(der),
-    RawTBSCertificateRequest: toBase64(der.subarray(tbs.start, tbs.end)),
+    Raw: toBase64(csr.der),
+    RawTBSCertificateRequest: toBase64(tbs.raw),
     RawSubjectPublicKeyInfo: toBase64(csr.spki),
-    RawSubject: toBase64(der.subarray(subject.start, subject.end)),
-    Version: der[version.body] ?? 0,
-    Signature: toBase64(der.subarray(sig.body + 1, sig.end)),
+    RawSubject: toBase64(subject.raw),
+    Version: version.value[0] ?? 0,
+    Signature: toBase64(sig.value.subarray(1)), // the BIT STRING without its unused-bits octet
     SignatureAlgorithm: GO_SIGALG_ENUM[csr.signatureAlgorithm] ?? 0,
     PublicKeyAlgorithm: GO_PUBKEY_ENUM[csr.keyAlgorithm.kind],
     PublicKey: goPublicKey(csr),

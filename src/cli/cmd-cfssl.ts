@@ -12,7 +12,7 @@ import { CFSSL_DEFAULT_PROFILE, parseCaConfig, parseCsrJson, selectProfile } fro
 import type { CsrJson } from "../config/index.ts";
 import { HOUR, messageOf, systemClock, systemRandom } from "../base/index.ts";
 import { bool, defineCommand, str, type Parsed } from "./args.ts";
-import { CliError } from "./errors.ts";
+import { CliError, inFile } from "./errors.ts";
 import type { Io } from "./io.ts";
 import { cfsslCertInfo, goJson } from "./cfssl-json.ts";
 import { cfsslCsrInfo } from "./cfssl-csr-info.ts";
@@ -20,14 +20,6 @@ import { PRINT_DEFAULTS } from "./cfssl-defaults.ts";
 
 /** cfssl's -initca default validity (initca.go: 5 years). */
 const CA_EXPIRY_MS = 43800 * HOUR;
-
-const wrap = <T>(file: string, f: () => T): T => {
-  try {
-    return f();
-  } catch (err) {
-    throw new CliError("input", `${file}: ${messageOf(err)}`);
-  }
-};
 
 async function newKey(alg: KeyAlgorithm): Promise<KeyPair> {
   return alg.kind === "rsa" ? generateKeyPairAsync(alg) : generateKeyPair(alg);
@@ -50,18 +42,17 @@ async function loadSigner(io: Io, p: Parsed) {
   if (!caFile || !keyFile) throw new CliError("usage", "cfssl: -ca and -ca-key are required to sign (or use -initca)");
   const caText = await io.readText(caFile);
   const keyText = await io.readText(keyFile);
-  const caCert: Certificate = wrap(caFile, () => {
+  const caCert: Certificate = inFile(caFile, () => {
     const c = parseCertificatesPem(caText)[0];
     if (!c) throw new Error("no CERTIFICATE block");
     return c;
   });
-  const key = wrap(keyFile, () => parsePrivateKeyPem(keyText));
+  const key = inFile(keyFile, () => parsePrivateKeyPem(keyText));
   if (!publicKeyMatches(caCert.publicKey, key.publicKey)) throw new CliError("input", `${keyFile}: private key does not match the certificate in ${caFile}`);
-  // cfssl signs with any certificate; what a non-CA issues verifies nowhere (RFC 5280 §4.2.1.9, §4.2.1.3).
-  if (caCert.basicConstraints?.ca !== true) throw new CliError("input", `${caFile}: not a CA certificate (no basicConstraints CA:TRUE); it cannot sign certificates`);
-  if (caCert.keyUsage && !caCert.keyUsage.includes("keyCertSign")) throw new CliError("input", `${caFile}: CA certificate without keyUsage keyCertSign; it cannot sign certificates`);
   const now = systemClock.now();
-  return createLocalSigner({ signerName: "cfssl", caCertificate: caCert, key: localKeySigner(key), clock: { now: () => now }, random: systemRandom });
+  // cfssl signs with any certificate; kpki's signer refuses a non-CA (assertSigningCa), naming caFile.
+  const files = { cert: caFile, key: keyFile };
+  return createLocalSigner({ signerName: "cfssl", caCertificate: caCert, key: localKeySigner(key), clock: { now: () => now }, random: systemRandom, files });
 }
 
 async function loadProfile(io: Io, p: Parsed): Promise<SigningProfile> {
@@ -76,7 +67,7 @@ async function loadProfile(io: Io, p: Parsed): Promise<SigningProfile> {
 }
 
 async function signCsr(io: Io, p: Parsed, csrPem: string, file: string, sans?: SubjectAltNames): Promise<string> {
-  const csr = wrap(file, () => parseCsrPem(csrPem));
+  const csr = inFile(file, () => parseCsrPem(csrPem));
   const signer = await loadSigner(io, p);
   const profile = await loadProfile(io, p);
   const override = hostsOverride(p) ?? sans;
@@ -103,7 +94,7 @@ const HOSTLESS = "e_server_auth_without_san";
 async function initCa(io: Io, p: Parsed, req: CsrJson): Promise<Record<string, string>> {
   const keyFile = str(p, "ca-key");
   const keyText = keyFile ? await io.readText(keyFile) : undefined;
-  const k = keyFile && keyText !== undefined ? wrap(keyFile, () => parsePrivateKeyPem(keyText)) : await newKey(req.key);
+  const k = keyFile && keyText !== undefined ? inFile(keyFile, () => parsePrivateKeyPem(keyText)) : await newKey(req.key);
   const hosts = sansFromHosts([...req.hosts]);
   const csrPem = encodeCsrPem(createCsr({ subject: req.subject, sans: hosts, key: k, ca: true }));
   const now = systemClock.now();
@@ -136,7 +127,7 @@ async function certinfo(io: Io, p: Parsed): Promise<unknown> {
   const csrFile = str(p, "csr");
   if (certFile) {
     const text = await io.readText(certFile);
-    return wrap(certFile, () => {
+    return inFile(certFile, () => {
       const c = parseCertificatesPem(text)[0];
       if (!c) throw new Error("no CERTIFICATE block");
       return cfsslCertInfo(c);
@@ -144,7 +135,7 @@ async function certinfo(io: Io, p: Parsed): Promise<unknown> {
   }
   if (csrFile) {
     const text = await io.readText(csrFile);
-    return wrap(csrFile, () => cfsslCsrInfo(parseCsrPem(text)));
+    return inFile(csrFile, () => cfsslCsrInfo(parseCsrPem(text)));
   }
   throw new CliError("usage", "cfssl certinfo: -cert FILE or -csr FILE is required");
 }

@@ -4,9 +4,8 @@ import { DAY, systemClock, systemRandom } from "../base/index.ts";
 import { encodeCertificatePem, encodePrivateKeyPem, parseCertificatePem, parsePrivateKeyPem, publicKeyMatches, emptySans } from "../pki/index.ts";
 import { DEFAULT_CLUSTER, currentIdentity, parseExpiry, parseKubeconfig } from "../config/index.ts";
 import { defaultServerUrl, issueLeaf, localCa, renderKubeconfig, subjectOf } from "../cluster/index.ts";
-import { messageOf } from "../base/index.ts";
 import { defineCommand, requireStr, str } from "./args.ts";
-import { CliError } from "./errors.ts";
+import { CliError, inFile } from "./errors.ts";
 import type { Io } from "./io.ts";
 
 async function readCa(io: Io, dir: string) {
@@ -14,15 +13,8 @@ async function readCa(io: Io, dir: string) {
   const keyFile = `${dir}/pki/ca.key`;
   const certText = await io.readText(certFile);
   const keyText = await io.readText(keyFile);
-  const parse = <T>(file: string, f: () => T): T => {
-    try {
-      return f();
-    } catch (err) {
-      throw new CliError("input", `${file}: ${messageOf(err)}`);
-    }
-  };
-  const cert = parse(certFile, () => parseCertificatePem(certText));
-  const key = parse(keyFile, () => parsePrivateKeyPem(keyText));
+  const cert = inFile(certFile, () => parseCertificatePem(certText));
+  const key = inFile(keyFile, () => parsePrivateKeyPem(keyText));
   if (!publicKeyMatches(cert.publicKey, key.publicKey)) throw new CliError("input", `${keyFile}: private key does not match the certificate in ${certFile}`);
   if (cert.basicConstraints?.ca !== true) throw new CliError("input", `${certFile}: not a CA certificate (no basicConstraints CA:TRUE)`);
   return { cert, key };

@@ -1,9 +1,9 @@
 // Private keys for inspect: the algorithm of every PEM form openssl writes (PKCS#8, PKCS#1, SEC1,
 // legacy "Proc-Type: 4,ENCRYPTED" PEM, encrypted PKCS#8). An encrypted key shows its encryption
 // scheme (readable without the passphrase) and, given a passphrase, its algorithm. Never key material.
-import { formatKeyAlgorithm, parsePrivateKeyPem } from "../pki/index.ts";
-import { toBase64, type PemBlock } from "../base/index.ts";
-import { children, oidText, tlv } from "./der-slices.ts";
+import { derChildren, formatKeyAlgorithm, parseDer, parsePrivateKeyPem, readOid, readSmallInt } from "../pki/index.ts";
+import type { DerTlv } from "../pki/index.ts";
+import { encodePem, type PemBlock } from "../base/index.ts";
 
 // RFC 8018 (PKCS#5 v2.1) §A, RFC 7914 (scrypt), NIST AES OIDs.
 const PBE_NAMES: Readonly<Record<string, string>> = {
@@ -21,37 +21,32 @@ const PBE_NAMES: Readonly<Record<string, string>> = {
   "1.2.840.113549.1.12.1.3": "pbeWithSHA1And3-KeyTripleDES-CBC",
 };
 
-function intAt(der: Uint8Array, t: { body: number; end: number }): number {
-  let v = 0;
-  for (let i = t.body; i < t.end; i++) v = v * 256 + (der[i] ?? 0);
-  return v;
-}
-
 /** "PBES2 (PBKDF2 hmacWithSHA256, 2048 iterations; aes-256-cbc)" from EncryptedPrivateKeyInfo (RFC 5958 §3). */
 export function pkcs8Encryption(der: Uint8Array): string {
   try {
-    const [alg] = children(der, tlv(der, 0));
-    const [oid, params] = alg ? children(der, alg) : [];
-    const name = (t: Parameters<typeof oidText>[1] | undefined): string => (t ? (PBE_NAMES[oidText(der, t)] ?? oidText(der, t)) : "?");
+    const [alg] = derChildren(parseDer(der));
+    const [oid, params] = alg ? derChildren(alg) : [];
+    const name = (t: DerTlv | undefined): string => (t ? (PBE_NAMES[readOid(t)] ?? readOid(t)) : "?");
     if (!oid || name(oid) !== "PBES2" || !params) return name(oid);
-    const [kdf, scheme] = children(der, params);
-    const [kdfOid, kdfParams] = kdf ? children(der, kdf) : [];
-    const cipher = scheme ? name(children(der, scheme)[0]) : "?";
+    const [kdf, scheme] = derChildren(params);
+    const [kdfOid, kdfParams] = kdf ? derChildren(kdf) : [];
+    const cipher = scheme ? name(derChildren(scheme)[0]) : "?";
     if (name(kdfOid) !== "PBKDF2" || !kdfParams) return `PBES2 (${name(kdfOid)}; ${cipher})`;
-    const fields = children(der, kdfParams); // salt, iterationCount, keyLength?, prf?
-    const iterations = fields[1] ? intAt(der, fields[1]) : 0;
+    const fields = derChildren(kdfParams); // salt, iterationCount, keyLength?, prf?
+    const iterations = fields[1] ? readSmallInt(fields[1]) : 0;
     const prfSeq = fields.find((f, i) => i >= 2 && f.tag === 0x30);
-    const prf = prfSeq ? name(children(der, prfSeq)[0]) : "hmacWithSHA1"; // RFC 8018 default PRF
+    const prf = prfSeq ? name(derChildren(prfSeq)[0]) : "hmacWithSHA1"; // RFC 8018 default PRF
     return `PBES2 (PBKDF2 ${prf}, ${iterations} iterations; ${cipher})`;
   } catch {
     return "unknown";
   }
 }
 
+/** The block as PEM again, keeping its RFC 1421 headers (legacy encryption's Proc-Type, DEK-Info). */
 function blockPem(b: PemBlock): string {
+  const pem = encodePem(b.type, b.der);
   const h = Object.entries(b.headers).map(([k, v]) => `${k}: ${v}\n`).join("");
-  const body = (toBase64(b.der).match(/.{1,64}/g) ?? []).join("\n");
-  return `-----BEGIN ${b.type}-----\n${h}${h ? "\n" : ""}${body}\n-----END ${b.type}-----\n`;
+  return h ? pem.replace("-----\n", `-----\n${h}\n`) : pem;
 }
 
 /** Facts about one private-key PEM block; throws (pki's one-line message) when it cannot be read. */

@@ -63,6 +63,9 @@ function currentUmask(): number {
 export const tempNameFor = (path: string, token: string): string => join(dirname(path), `.${basename(path)}.${token}.tmp`);
 export const TEMP_NAME = /\/\.([^/]*)\.[0-9a-f]{12}\.tmp$/;
 
+/** Temp files written (and descriptors open) at once before their fsyncs. */
+const CHUNK = 256;
+
 type Temp = BatchFile & { tmp: string; fd: number | undefined };
 
 async function writeTemp(fs: BatchFs, f: Temp, umask: number): Promise<void> {
@@ -112,7 +115,6 @@ export async function writeAllAtomic(files: readonly BatchFile[], fs: BatchFs = 
   }
   await Promise.all([...new Set(files.map((f) => dirname(f.path)))].map((d) => fsyncDir(fs, d)));
 }
-const CHUNK = 256;
 
 async function fsyncDir(fs: BatchFs, path: string): Promise<void> {
   const fd = await call<number>((cb) => fs.open(path, "r", 0, cb));

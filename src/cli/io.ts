@@ -1,10 +1,10 @@
 // The Io interface (docs/CONTRACTS.md): the ONLY file of cli/ that touches fs, net and process.
 // Commands receive an Io, so tests run them in-process against a temp dir or a fake.
 import { open, readFile, rename, mkdir, readdir, stat, unlink } from "node:fs/promises";
-import { dirname, basename, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { CliError } from "./errors.ts";
-import { TEMP_NAME, writeAllAtomic } from "./io-batch.ts";
+import { TEMP_NAME, tempNameFor, writeAllAtomic } from "./io-batch.ts";
 
 export interface ApiTarget {
   server: string;
@@ -88,7 +88,7 @@ async function writeAtomic(path: string, data: string | Uint8Array, mode: number
   }
 }
 
-const tempName = (path: string): string => join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+const tempName = (path: string): string => tempNameFor(path, randomBytes(6).toString("hex"));
 
 
 export interface NodeIoOptions {

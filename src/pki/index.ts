@@ -19,8 +19,12 @@ export {
   randomSerial, verifySignedBy, serialBytes,
 } from "./certificate.ts";
 export { signTemplate } from "./issued.ts";
+/** The strict DER reader of the issuance path, for the CLI's output formats (cfssl's Raw* fields, the
+ *  encryption scheme of an encrypted PKCS#8 key). */
+export { parseDer, children as derChildren, readOid, readSmallInt } from "./der.ts";
+export type { Tlv as DerTlv } from "./der.ts";
 export { verifyChain, matchesHost, validityError } from "./verify.ts";
-export { EKU, ekuName, OID } from "./oids.ts";
+export { EKU, ekuName, OID, ATTRIBUTE_OIDS } from "./oids.ts";
 export { KEY_USAGE_BITS } from "./extensions.ts";
 export { signatureSchemeFor } from "./sigalg.ts";
 export { lintCertificate, inferRole } from "./lint.ts";
