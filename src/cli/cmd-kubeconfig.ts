@@ -1,13 +1,14 @@
 // kpki kubeconfig user: sign a user certificate (CN=name, O=groups) with the cluster CA in DIR and
 // write a kubeconfig with embedded data — seed 001's openssl + CSR + kubectl steps in one command.
 import { DAY, systemClock, systemRandom } from "../base/index.ts";
-import { encodeCertificatePem, encodePrivateKeyPem, parseCertificatePem, parsePrivateKeyPem, publicKeyMatches, emptySans } from "../pki/index.ts";
+import { encodeCertificatePem, encodePrivateKeyPem, parseCertificatePem, parsePrivateKeyPem, emptySans } from "../pki/index.ts";
 import { DEFAULT_CLUSTER, currentIdentity, parseExpiry, parseKubeconfig } from "../config/index.ts";
 import { defaultServerUrl, issueLeaf, localCa, renderKubeconfig, subjectOf } from "../cluster/index.ts";
 import { defineCommand, requireStr, str } from "./args.ts";
 import { CliError, inFile } from "./errors.ts";
 import type { Io } from "./io.ts";
 
+/** DIR/pki/ca.{crt,key}; localCa checks that they can sign (a CA, keyCertSign, matching key), naming them. */
 async function readCa(io: Io, dir: string) {
   const certFile = `${dir}/pki/ca.crt`;
   const keyFile = `${dir}/pki/ca.key`;
@@ -15,8 +16,6 @@ async function readCa(io: Io, dir: string) {
   const keyText = await io.readText(keyFile);
   const cert = inFile(certFile, () => parseCertificatePem(certText));
   const key = inFile(keyFile, () => parsePrivateKeyPem(keyText));
-  if (!publicKeyMatches(cert.publicKey, key.publicKey)) throw new CliError("input", `${keyFile}: private key does not match the certificate in ${certFile}`);
-  if (cert.basicConstraints?.ca !== true) throw new CliError("input", `${certFile}: not a CA certificate (no basicConstraints CA:TRUE)`);
   return { cert, key };
 }
 
@@ -56,7 +55,7 @@ export const command = defineCommand(
     const server = serverFlag ?? cluster.server;
     const now = systemClock.now();
     const subject = subjectOf({ commonName: name, organizations: groups });
-    const it = await issueLeaf(localCa(ca, systemRandom), { subject, sans: emptySans(), usages: ["digital signature", "client auth"], role: "client", alg: ca.cert.keyAlgorithm.kind === "ed25519" ? ca.cert.keyAlgorithm : { kind: "ecdsa", curve: "P-256" }, validityMs, now });
+    const it = await issueLeaf(localCa(ca, systemRandom, `${dir}/pki/ca`), { subject, sans: emptySans(), usages: ["digital signature", "client auth"], role: "client", alg: ca.cert.keyAlgorithm.kind === "ed25519" ? ca.cert.keyAlgorithm : { kind: "ecdsa", curve: "P-256" }, validityMs, now });
     const text = renderKubeconfig({ clusterName: cluster.clusterName, server, caPem: encodeCertificatePem(ca.cert), userName: name, certPem: encodeCertificatePem(it.cert), keyPem: encodePrivateKeyPem(it.key) });
     const out = str(p, "output");
     if (out) {
