@@ -25,8 +25,12 @@ let lastCpu = { user: 0, system: 0 };
 const SHM = "/dev/shm";
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
+/** Output trees are removed only at the end of the bench: see `cleanUp`. */
+const outputs: string[] = [];
+
 async function kpkiInit(nodes: number, base = tmpdir()): Promise<number> {
   const work = mkdtempSync(join(base, "kpki-bench-"));
+  outputs.push(work);
   writeFileSync(join(work, "cluster.yaml"), yamlFor(specFor(nodes)));
   const io = nodeIo({ stdout: () => undefined, stderr: () => undefined });
   const cpu0 = process.cpuUsage();
@@ -35,7 +39,6 @@ async function kpkiInit(nodes: number, base = tmpdir()): Promise<number> {
   const s = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   lastCpu = { user: cpu.user / 1e6, system: cpu.system / 1e6 };
-  rmSync(work, { recursive: true });
   if (code !== 0) throw new Error("kpki init failed");
   return s;
 }
@@ -86,13 +89,20 @@ function opensslLoop(specs: CertSpec[], work: string): void {
 function timeLoop(loop: (specs: CertSpec[], work: string) => void, specs: CertSpec[]): number {
   const work = mkdtempSync(join(tmpdir(), "kpki-bench-loop-"));
   const t0 = performance.now();
+  outputs.push(work);
   loop(specs, work);
-  const s = (performance.now() - t0) / 1000;
-  rmSync(work, { recursive: true });
-  return s;
+  return (performance.now() - t0) / 1000;
 }
 
 export default async function bench(r: Reporter): Promise<void> {
+  try {
+    await measure(r);
+  } finally {
+    for (const dir of outputs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measure(r: Reporter): Promise<void> {
   await kpkiInit(3); // warm-up (module loading, JIT)
   const specs3 = clusterCertSpecs(specFor(3));
   const specs100 = clusterCertSpecs(specFor(100));

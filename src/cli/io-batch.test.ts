@@ -4,15 +4,16 @@ import * as fs from "node:fs";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeAllAtomic, type BatchFile, type BatchFs } from "./io-batch.ts";
+import { nodeBatchFs, writeAllAtomic, type BatchFile, type BatchFs } from "./io-batch.ts";
 
 /** node:fs with a call counter per operation, open descriptors tracked and one injectable failure. */
-function faultyFs(failAt?: { op: keyof BatchFs; nth: number }): BatchFs & { open_: Set<number>; calls: Record<string, number> } {
+type Fault = { op: keyof BatchFs; nth: number };
+function faultyFs(...faults: Fault[]): BatchFs & { open_: Set<number>; calls: Record<string, number> } {
   const calls: Record<string, number> = {};
   const openFds = new Set<number>();
   const fail = (op: keyof BatchFs): NodeJS.ErrnoException | null => {
     calls[op] = (calls[op] ?? 0) + 1;
-    if (failAt?.op !== op || calls[op] !== failAt.nth) return null;
+    if (!faults.some((f) => f.op === op && f.nth === calls[op])) return null;
     return Object.assign(new Error(`injected ${op} failure`), { code: "EIO" });
   };
   const out = {
@@ -47,6 +48,11 @@ function faultyFs(failAt?: { op: keyof BatchFs; nth: number }): BatchFs & { open
       fs.rename(a, b, cb);
     },
     unlink: (p, cb) => fs.unlink(p, cb),
+    syncfs: (paths, cb) => {
+      const e = fail("syncfs");
+      if (e) return void setImmediate(() => cb(e));
+      nodeBatchFs.syncfs(paths, cb);
+    },
   } satisfies BatchFs & { open_: Set<number>; calls: Record<string, number> };
   return out;
 }
@@ -87,7 +93,27 @@ test("writeAllAtomic: every file with its contents and exact mode, old files rep
   assert.equal(listAll(dir).length, files.length);
   assert.deepEqual(listAll(dir).filter((f) => f.endsWith(".tmp")), []);
   assert.equal(counted.open_.size, 0);
+  assert.equal(counted.calls["syncfs"], 1, "a big batch is made durable by one syncfs");
+  assert.equal(counted.calls["fsync"], 2, "then one fsync per directory after the renames");
+}));
+
+test("writeAllAtomic: a small batch fsyncs each file, no syncfs", withDir(async (dir) => {
+  const files = manyFiles(dir).slice(0, 20);
+  const counted = faultyFs();
+  await writeAllAtomic(files, counted);
+  assert.equal(counted.calls["syncfs"], undefined);
   assert.equal(counted.calls["fsync"], files.length + 2, "one fsync per file and one per directory");
+  for (const f of files) assert.equal(statSync(f.path).mode & 0o777, f.mode, f.path);
+}));
+
+test("writeAllAtomic: where syncfs fails, every file is reopened and fsynced instead", withDir(async (dir) => {
+  const files = manyFiles(dir);
+  const counted = faultyFs({ op: "syncfs", nth: 1 });
+  await writeAllAtomic(files, counted);
+  assert.equal(counted.calls["fsync"], files.length + 2, "one fsync per file and one per directory");
+  assert.equal(counted.open_.size, 0);
+  for (const f of files) assert.equal(readFileSync(f.path).length, typeof f.data === "string" ? Buffer.byteLength(f.data) : f.data.length, f.path);
+  assert.deepEqual(listAll(dir).filter((f) => f.endsWith(".tmp")), []);
 }));
 
 test("writeAllAtomic: modes are exact under a restrictive umask (0644 files are chmod-ed)", withDir(async (dir) => {
@@ -103,16 +129,16 @@ test("writeAllAtomic: modes are exact under a restrictive umask (0644 files are 
 
 // A failure before the renames leaves no target file at all (not even from chunks already fsynced),
 // no temp file and no open descriptor; one during the renames leaves only complete files.
-const failures: [string, { op: keyof BatchFs; nth: number }, (present: number) => boolean][] = [
-  ["open of a file in the second chunk", { op: "open", nth: 300 }, (n) => n === 0],
-  ["write of the first file", { op: "write", nth: 1 }, (n) => n === 0],
-  ["fsync in the third chunk", { op: "fsync", nth: 590 }, (n) => n === 0],
-  ["a rename half-way", { op: "rename", nth: 300 }, (n) => n > 0 && n < 600],
+const failures: [string, Fault[], (present: number) => boolean][] = [
+  ["open of a file in the second chunk", [{ op: "open", nth: 300 }], (n) => n === 0],
+  ["write of the first file", [{ op: "write", nth: 1 }], (n) => n === 0],
+  ["fsync of a reopened file after a failed syncfs", [{ op: "syncfs", nth: 1 }, { op: "fsync", nth: 590 }], (n) => n === 0],
+  ["a rename half-way", [{ op: "rename", nth: 300 }], (n) => n > 0 && n < 600],
 ];
-for (const [name, failAt, presentOk] of failures) {
+for (const [name, faults, presentOk] of failures) {
   test(`writeAllAtomic: ${name} fails the batch and cleans up`, withDir(async (dir) => {
     const files = manyFiles(dir);
-    const injected = faultyFs(failAt);
+    const injected = faultyFs(...faults);
     await assert.rejects(() => writeAllAtomic(files, injected), /injected/);
     const left = listAll(dir);
     assert.deepEqual(left.filter((f) => f.endsWith(".tmp")), [], "no temp files");

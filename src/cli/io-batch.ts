@@ -1,5 +1,6 @@
 // The batch writer behind Io.writeFilesAtomic (part of the Io implementation, like io.ts): thousands of
 // files for `kpki init`, each atomic (temp + rename), with one durability pass for the lot.
+import { execFile } from "node:child_process";
 import { close, fchmod, fsync, open, rename, unlink, write } from "node:fs";
 import { dirname, basename, join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -19,9 +20,18 @@ export interface BatchFs {
   close(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
   rename(from: string, to: string, cb: (err: NodeJS.ErrnoException | null) => void): void;
   unlink(path: string, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  /** syncfs(2) of the file systems holding `paths`: every dirty file on them written back, in one
+   *  pass. Calls back with an error where it is unavailable; the writer then fsyncs file by file. */
+  syncfs(paths: readonly string[], cb: (err: Error | null) => void): void;
 }
 
-const nodeFs: BatchFs = { open, write, fchmod, fsync, close, rename, unlink };
+/** Node has no syncfs binding; coreutils' `sync --file-system` (8.24+, Linux) is that one call. */
+const coreutilsSyncfs: BatchFs["syncfs"] = (paths, cb) => {
+  if (process.platform !== "linux") return void setImmediate(() => cb(new Error("syncfs is Linux-only")));
+  execFile("sync", ["--file-system", "--", ...paths], (err) => cb(err));
+};
+
+export const nodeBatchFs: BatchFs = { open, write, fchmod, fsync, close, rename, unlink, syncfs: coreutilsSyncfs };
 
 /** node:fs's callback calls wrapped in one promise each: fs/promises' FileHandle (an object, a
  *  close-on-GC registration and several promises per call) cost ≈ 2× the main-thread CPU per file. */
@@ -65,6 +75,11 @@ export const TEMP_NAME = /\/\.([^/]*)\.[0-9a-f]{12}\.tmp$/;
 
 /** Temp files written (and descriptors open) at once before their fsyncs. */
 const CHUNK = 256;
+/** From this many files on, one syncfs replaces the per-file fsyncs. Thousands of fsyncs each write
+ *  their inode's table block again (16 inodes share one) and wait for it: for `kpki init` of 1000
+ *  nodes (≈ 5000 files) they were 0.6 s of 1.65 s on this VM's ext4, one syncfs ≈ 0.1 s. A small
+ *  batch keeps fsync: a syncfs also writes back other processes' dirty data on that file system. */
+const SYNCFS_FROM = 64;
 
 type Temp = BatchFile & { tmp: string; fd: number | undefined };
 
@@ -77,30 +92,45 @@ async function writeTemp(fs: BatchFs, f: Temp, umask: number): Promise<void> {
   if ((f.mode & ~umask) !== f.mode) await call((cb) => fs.fchmod(f.fd!, f.mode, cb));
 }
 
-async function syncAndClose(fs: BatchFs, f: Temp): Promise<void> {
-  await call((cb) => fs.fsync(f.fd!, cb));
+async function syncAndClose(fs: BatchFs, f: Temp, sync: boolean): Promise<void> {
+  if (sync) await call((cb) => fs.fsync(f.fd!, cb));
   const fd = f.fd!;
   f.fd = undefined;
   await call((cb) => fs.close(fd, cb));
 }
 
+/** After a failed syncfs: each (closed) temp file opened again and fsynced — Linux writes back the
+ *  file's dirty pages whichever descriptor asks. */
+async function fsyncClosed(fs: BatchFs, f: Temp): Promise<void> {
+  f.fd = await call<number>((cb) => fs.open(f.tmp, "r", 0, cb));
+  await syncAndClose(fs, f, true);
+}
+
+const dirsOf = (files: readonly { path: string }[]): string[] => [...new Set(files.map((f) => dirname(f.path)))];
+
 /** Many files, each still temp + rename (a reader sees the old or the new file, never half of one).
  *  (1) every temp file is created and written with its final mode, in chunks that bound the open
- *  descriptors, (2) each chunk's temp files are fsynced many in flight, then closed, (3) only when all
+ *  descriptors, (2) each chunk's temp files are fsynced many in flight, then closed — or, for a big
+ *  batch, closed and then all made durable by one syncfs of their file systems, (3) only when all
  *  are on disk, they are renamed into place, and (4) each directory is fsynced once, so the renames
  *  survive a crash too (POSIX: a rename is durable only once its directory is synced). A failure before
  *  (3) changes no target file and removes every temp file; a failure in (3) leaves the files renamed so
  *  far (each complete) and removes the rest. Writing a chunk before its first fsync lets the kernel
  *  write back in bulk; fsync-then-rename per file made each file wait for its own flush. */
-export async function writeAllAtomic(files: readonly BatchFile[], fs: BatchFs = nodeFs): Promise<void> {
+export async function writeAllAtomic(files: readonly BatchFile[], fs: BatchFs = nodeBatchFs): Promise<void> {
   const umask = currentUmask();
   const token = randomBytes(6).toString("hex");
   const temps: Temp[] = files.map((f) => ({ ...f, tmp: tempNameFor(f.path, token), fd: undefined }));
+  const bulk = temps.length >= SYNCFS_FROM;
   try {
     for (let c = 0; c < temps.length; c += CHUNK) {
       const chunk = temps.slice(c, c + CHUNK);
       await eachLimited(chunk, 32, (f) => writeTemp(fs, f, umask));
-      await eachLimited(chunk, 64, (f) => syncAndClose(fs, f));
+      await eachLimited(chunk, 64, (f) => syncAndClose(fs, f, !bulk));
+    }
+    if (bulk) {
+      const synced = await call((cb) => fs.syncfs(dirsOf(files), cb)).then(() => true, () => false);
+      if (!synced) await eachLimited(temps, 64, (f) => fsyncClosed(fs, f));
     }
     await eachLimited(temps, 32, async (f) => {
       await call((cb) => fs.rename(f.tmp, f.path, cb));
@@ -113,7 +143,7 @@ export async function writeAllAtomic(files: readonly BatchFile[], fs: BatchFs = 
     }));
     throw err;
   }
-  await Promise.all([...new Set(files.map((f) => dirname(f.path)))].map((d) => fsyncDir(fs, d)));
+  await Promise.all(dirsOf(files).map((d) => fsyncDir(fs, d)));
 }
 
 async function fsyncDir(fs: BatchFs, path: string): Promise<void> {
