@@ -133,6 +133,31 @@ describe("api audit 2 (kubectl + raw HTTPS)", { skip: SKIP }, () => {
     }
   });
 
+  it("GET/LIST resourceVersion: \"0\" and a reached N answer; a future N is kube's 504 ResourceVersionTooLarge", async () => {
+    await ok(k, ["create", "namespace", "rvget"]);
+    const made = JSON.parse(await ok(k, ["create", "cm", "c", "-n", "rvget", "--from-literal=k=v", "-o", "json"])) as { metadata: { resourceVersion: string } };
+    const base = `${srv.url}/api/v1/namespaces/rvget/configmaps`;
+    for (const rv of ["0", made.metadata.resourceVersion]) {
+      const got = await raw(`${base}/c?resourceVersion=${rv}`, creds);
+      assert.equal(got.status, 200, got.body);
+      assert.deepEqual((JSON.parse(got.body) as { data: unknown }).data, { k: "v" });
+    }
+    const future = String(Number(made.metadata.resourceVersion) + 100_000);
+    for (const url of [`${base}/c?resourceVersion=${future}`, `${base}?resourceVersion=${future}`]) {
+      const r = await raw(url, creds);
+      assert.equal(r.status, 504, r.body);
+      const st = JSON.parse(r.body) as { reason: string; message: string; details: { causes: { reason: string }[]; retryAfterSeconds: number } };
+      assert.equal(st.reason, "Timeout");
+      assert.match(st.message, new RegExp(`^Timeout: Too large resource version: ${future}, current: \\d+$`));
+      assert.deepEqual([st.details.causes[0]?.reason, st.details.retryAfterSeconds], ["ResourceVersionTooLarge", 1]);
+    }
+    const bad = await raw(`${base}/c?resourceVersion=abc`, creds);
+    assert.equal(bad.status, 400, bad.body);
+    const r = await k(["get", "--raw", `/api/v1/namespaces/rvget/configmaps/c?resourceVersion=${future}`]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Too large resource version/);
+  });
+
   it("allowWatchBookmarks=true streams BOOKMARK events carrying the current resourceVersion", async () => {
     await ok(k, ["create", "namespace", "bm"]);
     const url = `${srv.url}/api/v1/namespaces/bm/configmaps?watch=1&allowWatchBookmarks=true`;

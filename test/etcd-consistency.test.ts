@@ -8,6 +8,7 @@ import { utf8 } from "../src/base/index.ts";
 import { openEtcdBackend } from "../src/storage/etcd/index.ts";
 import type { EtcdBackendOptions } from "../src/storage/etcd/index.ts";
 import { WatchCache } from "../src/storage/etcd/cache.ts";
+import { createStore } from "../src/storage/index.ts";
 import type { StorageBackend } from "../src/storage/index.ts";
 import { etcdAvailable, startEtcd } from "./helpers/etcd.ts";
 
@@ -92,7 +93,15 @@ describe("consistent reads across replicas on one etcd", { skip: !etcdAvailable(
         assert.ok(page.items.some((kv) => kv.key.endsWith("/burst")));
         assert.ok(page.revision >= rv);
       }
-      assert.equal(cache.revisionFetches, quiet, "RV=0 / NotOlderThan lists fetch no revision");
+      for (const notOlderThan of [0, rv]) assert.equal(text((await b.get("/registry/core/configmaps/ns/burst", { notOlderThan }))?.value), "1");
+      assert.equal(cache.revisionFetches, quiet, "RV=0 / NotOlderThan lists and gets fetch no revision");
+      // A Store update starts from the cached object (kube's GuaranteedUpdate): no fetch when it is current.
+      const store = createStore(b, { group: "", resource: "configmaps", namespaced: true });
+      await store.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "upd", namespace: "ns" }, data: { k: "1" } });
+      const beforeUpdate = cache.revisionFetches;
+      const updated = await store.guaranteedUpdate("ns", "upd", (o) => ({ ...o, data: { k: "2" } }));
+      assert.deepEqual(updated.data, { k: "2" });
+      assert.equal(cache.revisionFetches, beforeUpdate, "an update whose cached object is current fetches no revision");
     } finally {
       await a.close();
       await b.close();

@@ -69,9 +69,9 @@ function listError(err: unknown, info: ResourceInfo, params: ListParams): unknow
 /** The cacher's 410 for a revision older than its window: `too old resource version: RV (OLDEST-1)`
  *  (storage/cacher/watch_cache.go); without a known window, etcd3's text for a compacted start. */
 function tooOld(err: StorageError, rv: string | undefined, what: "list" | "watch"): ApiError {
-  const oldest = /oldest (?:kept )?is (\d+)/.exec(err.message)?.[1];
+  const oldest = err.revision;
   if (oldest === undefined || rv === undefined) return new ApiError("Expired", `The resourceVersion for the provided ${what} is too old.`);
-  return new ApiError("Expired", `too old resource version: ${rv} (${Number(oldest) - 1})`);
+  return new ApiError("Expired", `too old resource version: ${rv} (${oldest - 1})`);
 }
 
 /** Selectors are parsed before the stream starts, so a bad one is a 400 and not a broken stream. */

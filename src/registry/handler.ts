@@ -32,7 +32,7 @@ import {
   recordManager,
   specOf,
 } from "./objects.ts";
-import type { DeleteOptions, PatchType, RequestContext, ResourceHandler, ResourceStrategy } from "./types.ts";
+import type { DeleteOptions, GetParams, PatchType, RequestContext, ResourceHandler, ResourceStrategy } from "./types.ts";
 
 export interface HandlerDeps {
   readonly store: Store;
@@ -59,8 +59,8 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
     if (s !== "" && !info.subresources.includes(s)) throw new ApiError("NotFound", `the server could not find the requested resource`);
     return s;
   };
-  const current = async (namespace: string, name: string): Promise<ApiObject> => {
-    const obj = await mapStorage(info, name, () => store.get(info.namespaced ? namespace : "", name));
+  const current = async (namespace: string, name: string, params: GetParams = {}): Promise<ApiObject> => {
+    const obj = await mapStorage(info, name, () => store.get(info.namespaced ? namespace : "", name, params));
     if (obj === undefined) throw notFound(info.group, info.resource, name);
     return obj;
   };
@@ -161,9 +161,9 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
       return persistCreate(ctx, obj, "Update");
     },
 
-    async get(_ctx, namespace, name, subresource) {
+    async get(_ctx, namespace, name, subresource, params) {
       const sub = subresourceOk(subresource);
-      const obj = await current(namespace, name);
+      const obj = await current(namespace, name, params);
       return sub === "scale" ? toScale(obj) : obj;
     },
 

@@ -37,6 +37,8 @@ export function toApiError(err: unknown, info: ResourceInfo, name: string): unkn
       return badRequest(err.message);
     case "unavailable":
       return new ApiError("ServiceUnavailable", err.message);
+    case "too-new": // apimachinery storage.NewTooLargeResourceVersionError
+      return new ApiError("Timeout", `Timeout: ${err.message}`, { causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }], retryAfterSeconds: 1 });
     default:
       return internalError(err);
   }

@@ -32,6 +32,12 @@ export interface ListParams {
   timeoutSeconds?: number;
 }
 
+/** GET query parameters (kube's GetOptions). */
+export interface GetParams {
+  /** "" = the latest; "0" = any (served from a watch cache as it is); "N" = not older than N. */
+  resourceVersion?: string;
+}
+
 export type PatchType = "json" | "merge" | "strategic" | "apply";
 
 export interface DeleteOptions {
@@ -41,7 +47,7 @@ export interface DeleteOptions {
 export interface ResourceHandler {
   readonly info: ResourceInfo;
   create(ctx: RequestContext, namespace: string, obj: ApiObject, subresource?: string): Promise<ApiObject>;
-  get(ctx: RequestContext, namespace: string, name: string, subresource?: string): Promise<ApiObject>;
+  get(ctx: RequestContext, namespace: string, name: string, subresource?: string, params?: GetParams): Promise<ApiObject>;
   list(ctx: RequestContext, namespace: string, params: ListParams): Promise<ApiList>;
   update(ctx: RequestContext, namespace: string, name: string, obj: ApiObject, subresource?: string): Promise<ApiObject>;
   patch(

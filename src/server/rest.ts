@@ -106,7 +106,8 @@ async function serveRead(c: Call): Promise<void> {
     return serveWatch(c.res, c.handler, { ctx: c.ctx, namespace: c.ns, params: listParams(c.query) }, { ...c.env.watch, table });
   }
   if (c.ri.verb === "get") {
-    const obj = await c.handler.get(c.ctx, c.ns, c.ri.name, c.sub);
+    const rv = c.query.get("resourceVersion");
+    const obj = await c.handler.get(c.ctx, c.ns, c.ri.name, c.sub, rv ? { resourceVersion: rv } : {});
     return sendJson(c.res, 200, table ? toTable(info, [obj], c.ctx.now, { resourceVersion: obj.metadata.resourceVersion }) : obj, c.ctx.warnings);
   }
   const list = await c.handler.list(c.ctx, c.ns, listParams(c.query));

@@ -35,6 +35,7 @@ const STORAGE_ERRORS: Readonly<Record<StorageErrorCode, ApiErrorCode>> = {
   unavailable: "ServiceUnavailable",
   // kube-apiserver answers 500 here (kubernetes#112152); the client's request is what is too big.
   "too-large": "RequestEntityTooLarge",
+  "too-new": "Timeout",
   corrupt: "InternalError",
   invalid: "BadRequest",
 };

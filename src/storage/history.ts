@@ -14,7 +14,9 @@ export function eventRevision(e: BackendEvent): number {
 /** Throws "compacted" when events at or below `compacted` are gone and `revision` needs them. */
 export function checkNotCompacted(revision: number, compacted: number, what: string): void {
   if (revision < compacted) {
-    throw new StorageError("compacted", `${what} at revision ${revision}: required revision has been compacted (oldest kept is ${compacted + 1})`);
+    throw new StorageError("compacted", `${what} at revision ${revision}: required revision has been compacted (oldest kept is ${compacted + 1})`, {
+      revision: compacted + 1,
+    });
   }
 }
 

@@ -76,6 +76,23 @@ export function runStoreConformance(name: string, makeBackend: () => Promise<Sto
       await assert.rejects(s.guaranteedUpdate("default", "ghost", bump), isCode("not-found"));
     });
 
+    it("gets with kube's resourceVersion: \"\" and \"0\" and not-older-than N; a future N is \"too-new\"", async () => {
+      const { s } = await setup();
+      const v1 = await s.create(cm("default", "g", { a: "1" }));
+      const v2 = await s.update({ ...v1, data: { a: "2" } });
+      for (const resourceVersion of ["", "0", v1.metadata.resourceVersion, v2.metadata.resourceVersion]) {
+        assert.deepEqual((await s.get("default", "g", { resourceVersion }))?.data, { a: "2" }, `resourceVersion "${resourceVersion}"`);
+      }
+      const future = String(rv(v2) + 1000);
+      const tooNew = (err: unknown): boolean =>
+        isCode("too-new")(err) && (err as StorageError).revision !== undefined && new RegExp(`^Too large resource version: ${future}, current: \\d+$`).test((err as Error).message);
+      await assert.rejects(s.get("default", "g", { resourceVersion: future }), tooNew);
+      await assert.rejects(s.get("default", "absent", { resourceVersion: future }), tooNew, "checked before \"not found\"");
+      await assert.rejects(s.list({ namespace: "default", resourceVersion: future }), tooNew);
+      await assert.rejects(s.get("default", "g", { resourceVersion: "x" }), isCode("invalid"));
+      assert.equal((await s.list({ namespace: "default", resourceVersion: "0" })).items.length, 1);
+    });
+
     it("deletes, with an optional resourceVersion precondition", async () => {
       const { s } = await setup();
       const v1 = await s.create(cm("default", "d", { a: "1" }));

@@ -47,6 +47,12 @@ function firstPageRead(options: StoreListOptions): { revision?: number; notOlder
   return rv === undefined ? {} : { notOlderThan: rv };
 }
 
+/** kube's etcd3 validateMinimumResourceVersion: a read "not older than" a revision the store has not
+ *  reached is refused (504 ResourceVersionTooLarge), not answered with older data. */
+export function tooNew(wanted: number, current: number): StorageError {
+  return new StorageError("too-new", `Too large resource version: ${wanted}, current: ${current}`, { revision: current });
+}
+
 export async function listStore<T extends ApiObject>(backend: StorageBackend, prefix: string, options: StoreListOptions): Promise<StoreList<T>> {
   const token = options.continue ? decodeContinue(options.continue) : undefined;
   if (token && options.resourceVersion && options.resourceVersion !== "0") {
@@ -62,6 +68,10 @@ export async function listStore<T extends ApiObject>(backend: StorageBackend, pr
   let more = false;
   for (;;) {
     const page = await backend.list(prefix, { startAfter, limit: batch, revision, ...(revision === undefined && first.notOlderThan !== undefined ? { notOlderThan: first.notOlderThan } : {}) });
+    if (revision === undefined && first.notOlderThan !== undefined && first.notOlderThan > page.revision) {
+      // kube's etcd3 validateMinimumResourceVersion (the cacher waits for it first, then the same 504)
+      throw tooNew(first.notOlderThan, page.revision);
+    }
     revision ??= page.revision;
     const taken = take<T>(page.items, items, limit, options.filter);
     if (taken.lastKey !== undefined) lastKey = taken.lastKey;

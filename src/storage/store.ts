@@ -6,9 +6,9 @@ import type { Clock, RandomSource } from "../base/index.ts";
 import { groupResourceString } from "../api/index.ts";
 import type { ApiObject } from "../api/index.ts";
 import { StorageError } from "./types.ts";
-import type { KeyValue, StorageBackend, Store, StoreList, StoreListOptions, StoreWatchOptions, WatchEvent } from "./types.ts";
+import type { KeyValue, StorageBackend, Store, StoreGetOptions, StoreList, StoreListOptions, StoreWatchOptions, WatchEvent } from "./types.ts";
 import { decodeObject, encodeObject, parseResourceVersion, randomUuid, resourcePrefix, rfc3339Seconds, sameBytes } from "./codec.ts";
-import { listStore } from "./store-list.ts";
+import { listStore, tooNew } from "./store-list.ts";
 import { watchStore } from "./store-watch.ts";
 
 export interface StoreResource {
@@ -57,8 +57,13 @@ class BackendStore<T extends ApiObject> implements Store<T> {
     this.#maxRetries = options.maxRetries ?? 100;
   }
 
-  async get(namespace: string, name: string): Promise<T | undefined> {
-    const kv = await this.#backend.get(this.#key(namespace, name));
+  /** resourceVersion as kube's GET: "" = the latest; "0" = any (a watch cache answers from memory);
+   *  "N" = not older than N, and a store that has not reached N answers "too-new" (kube's 504). */
+  async get(namespace: string, name: string, options: StoreGetOptions = {}): Promise<T | undefined> {
+    const key = this.#key(namespace, name);
+    const rv = parseResourceVersion(options.resourceVersion);
+    const kv = await this.#backend.get(key, rv === undefined ? {} : { notOlderThan: rv });
+    if (rv !== undefined && rv > 0) await checkReached(this.#backend, rv);
     return kv === undefined ? undefined : decodeObject<T>(kv);
   }
 
@@ -82,24 +87,32 @@ class BackendStore<T extends ApiObject> implements Store<T> {
     const expected = parseResourceVersion(obj.metadata.resourceVersion);
     const key = this.#key(obj.metadata.namespace ?? "", name);
     // No resourceVersion = unconditional: CAS against whatever is current, retrying lost races.
+    const read = new UpdateRead(this.#backend, key);
     for (let attempt = 0; ; attempt++) {
-      const cur = await this.#backend.get(key);
-      if (cur === undefined) throw this.#notFound(name);
-      if (expected !== undefined && cur.modRevision !== expected) throw this.#conflict(name);
+      const cur = await read.next();
+      if (cur === undefined || (expected !== undefined && cur.modRevision !== expected)) {
+        if (read.mayBeStale) continue;
+        throw cur === undefined ? this.#notFound(name) : this.#conflict(name);
+      }
       const result = await this.#write(key, cur, obj, attempt, expected === undefined);
-      if (result !== undefined) return result;
+      if (result === "unchanged" && read.mayBeStale) continue;
+      if (result !== undefined) return result === "unchanged" ? decodeObject<T>(cur) : result;
     }
   }
 
   async guaranteedUpdate(namespace: string, name: string, mutate: (current: T) => T | undefined | Promise<T | undefined>): Promise<T> {
     const key = this.#key(namespace, name);
+    const read = new UpdateRead(this.#backend, key);
     for (let attempt = 0; ; attempt++) {
-      const cur = await this.#backend.get(key);
-      if (cur === undefined) throw this.#notFound(name);
+      const cur = await read.next();
+      if (cur === undefined) {
+        if (read.mayBeStale) continue;
+        throw this.#notFound(name);
+      }
       const next = await mutate(decodeObject<T>(cur));
-      if (next === undefined) return decodeObject<T>(cur);
-      const result = await this.#write(key, cur, next, attempt, true);
-      if (result !== undefined) return result;
+      const result = next === undefined ? "unchanged" : await this.#write(key, cur, next, attempt, true);
+      if (result === "unchanged" && read.mayBeStale) continue;
+      if (result !== undefined) return result === "unchanged" ? decodeObject<T>(cur) : result;
     }
   }
 
@@ -116,8 +129,9 @@ class BackendStore<T extends ApiObject> implements Store<T> {
     return watchStore<T>(this.#backend, this.#scope(options.namespace), options, bookmark);
   }
 
-  /** One CAS write of `next` over `cur`; undefined = lost a race that the caller may retry. */
-  async #write(key: string, cur: KeyValue, next: T, attempt: number, mayRetry: boolean): Promise<T | undefined> {
+  /** One CAS write of `next` over `cur`; undefined = lost a race that the caller may retry;
+   *  "unchanged" = nothing to write (the caller returns `cur`, once it knows `cur` is current). */
+  async #write(key: string, cur: KeyValue, next: T, attempt: number, mayRetry: boolean): Promise<T | "unchanged" | undefined> {
     const name = next.metadata.name ?? "";
     if (next.metadata.uid === undefined || next.metadata.creationTimestamp === undefined) {
       // kube's BeforeUpdate keeps the system fields of the stored object.
@@ -127,7 +141,7 @@ class BackendStore<T extends ApiObject> implements Store<T> {
     if (!this.#namespaced && next.metadata.namespace !== undefined) next = { ...next, metadata: { ...next.metadata, namespace: undefined } };
     const bytes = encodeObject(next);
     // kube skips a write whose bytes equal the stored ones: a no-op update keeps its resourceVersion.
-    if (sameBytes(bytes, cur.value)) return decodeObject<T>(cur);
+    if (sameBytes(bytes, cur.value)) return "unchanged";
     try {
       const kv = await this.#backend.update(key, bytes, cur.modRevision);
       return withRevision(next, kv.modRevision);
@@ -182,6 +196,40 @@ function checkSegment(segment: string, what: string): string {
   }
   return segment;
 }
+
+async function checkReached(backend: StorageBackend, wanted: number): Promise<void> {
+  const current = await backend.currentRevision();
+  if (wanted > current) throw tooNew(wanted, current);
+}
+
+/**
+ * The reads of one update, as kube's GuaranteedUpdate with the watch cache's object as its first
+ * guess: the first read may be stale (a cache answers from memory, no etcd round trip); the write is
+ * compare-and-swap on its revision, so a stale guess can only fail and be retried. An answer that
+ * rests on the guess — not found, a resourceVersion mismatch, nothing to change — is confirmed by
+ * a consistent read before it is returned.
+ */
+class UpdateRead {
+  readonly #backend: StorageBackend;
+  readonly #key: string;
+  #reads = 0;
+
+  constructor(backend: StorageBackend, key: string) {
+    this.#backend = backend;
+    this.#key = key;
+  }
+
+  /** True when the last value came from the first, possibly stale, read. */
+  get mayBeStale(): boolean {
+    return this.#reads === 1;
+  }
+
+  next(): Promise<KeyValue | undefined> {
+    return this.#backend.get(this.#key, this.#reads++ === 0 ? ANY_REVISION : {});
+  }
+}
+
+const ANY_REVISION = { notOlderThan: 0 } as const;
 
 function withRevision<T extends ApiObject>(obj: T, revision: number): T {
   return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } };

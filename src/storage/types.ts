@@ -11,10 +11,18 @@ export type StorageErrorCode =
   | "compacted" // watch/list from a revision older than the oldest kept (→ 410 Gone)
   | "unavailable" // backend down / timeout (→ 503)
   | "too-large" // the backend refused the value's size (etcd --max-request-bytes, 1.5 MiB by default) (→ 413)
+  | "too-new" // a read "not older than" a revision the store has not reached (→ 504, kube's ResourceVersionTooLarge)
   | "corrupt" // stored bytes do not decode
   | "invalid"; // a malformed resourceVersion or continue token from the client (→ 400)
 
-export class StorageError extends KpkiError<StorageErrorCode> {}
+export class StorageError extends KpkiError<StorageErrorCode> {
+  /** "compacted": the oldest revision still readable, when known; "too-new": the store's revision. */
+  readonly revision: number | undefined;
+  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown; revision?: number }) {
+    super(code, message, options);
+    this.revision = options?.revision;
+  }
+}
 
 export interface KeyValue {
   readonly key: string;
@@ -49,8 +57,15 @@ export interface ListResult {
   readonly more: boolean;
 }
 
+export interface GetOptions {
+  /** Any revision at or after this one will do (kube's GET resourceVersion "0" = any, "N" = not older
+   *  than N), so a watch cache may answer from memory without confirming etcd's latest revision.
+   *  Unset = the latest (a consistent read). Backends that always read the latest ignore it. */
+  readonly notOlderThan?: number;
+}
+
 export interface StorageBackend {
-  get(key: string): Promise<KeyValue | undefined>;
+  get(key: string, options?: GetOptions): Promise<KeyValue | undefined>;
   /** Keys with `prefix`, in key order. */
   list(prefix: string, options?: ListOptions): Promise<ListResult>;
   /** Throws StorageError "exists". */
@@ -116,8 +131,13 @@ export interface StoreList<T extends ApiObject> {
 }
 
 /** Typed storage for one resource (one key prefix). resourceVersion is the backend's revision. */
+export interface StoreGetOptions {
+  /** kube's GET resourceVersion: ""/unset = the latest; "0" = any; "N" = not older than N. */
+  readonly resourceVersion?: string;
+}
+
 export interface Store<T extends ApiObject = ApiObject> {
-  get(namespace: string, name: string): Promise<T | undefined>;
+  get(namespace: string, name: string, options?: StoreGetOptions): Promise<T | undefined>;
   list(options?: StoreListOptions): Promise<StoreList<T>>;
   /** Sets resourceVersion; throws StorageError "exists". */
   create(obj: T): Promise<T>;

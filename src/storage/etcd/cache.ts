@@ -15,7 +15,7 @@
 // While the watch is broken the cache is "not ready" and reads go to etcd, as kube's cacher
 // delegates to storage until it has resynced; a compacted watch makes it relist.
 import { StorageError } from "../types.ts";
-import type { BackendEvent, KeyValue, ListOptions, ListResult, StorageBackend } from "../types.ts";
+import type { BackendEvent, GetOptions, KeyValue, ListOptions, ListResult, StorageBackend } from "../types.ts";
 import { eventKey, eventRevision, pairsAtRevision } from "../history.ts";
 import { WatchHub } from "../watch-hub.ts";
 import type { EtcdBackend } from "./backend.ts";
@@ -96,19 +96,15 @@ export class WatchCache implements StorageBackend {
     return this.#fresh.fetches;
   }
 
-  async get(key: string): Promise<KeyValue | undefined> {
-    if (key.startsWith(CACHED) && (await this.#consistent())) return this.#pairs.get(key);
+  async get(key: string, options: GetOptions = {}): Promise<KeyValue | undefined> {
+    if (key.startsWith(CACHED) && (await this.#freshEnough(options.notOlderThan))) return this.#pairs.get(key);
     return this.#inner.get(key);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     const { startAfter, limit, revision, notOlderThan } = options;
     if (!prefix.startsWith(CACHED) || (revision !== undefined && revision < this.#floor)) return this.#inner.list(prefix, options);
-    // No revision: the latest, confirmed with etcd; notOlderThan (kube's RV="0" / NotOlderThan) or an
-    // exact revision: what the cache holds once it has reached that one (and our own writes).
-    const atLeast = revision ?? notOlderThan;
-    const servable = atLeast === undefined ? this.#consistent() : this.#servable(Math.max(this.#lastWrite, atLeast), this.#readWaitMs());
-    if (!(await servable)) return this.#inner.list(prefix, options);
+    if (!(await this.#freshEnough(revision ?? notOlderThan))) return this.#inner.list(prefix, options);
     const past = revision !== undefined && revision < this.#revision;
     let i = lowerBound(this.#keys, startAfter !== undefined && startAfter >= prefix ? startAfter : prefix);
     if (startAfter !== undefined && this.#keys[i] === startAfter) i++;
@@ -266,6 +262,12 @@ export class WatchCache implements StorageBackend {
     if (!key.startsWith(CACHED)) return;
     this.#lastWrite = Math.max(this.#lastWrite, revision);
     if (this.isReady) await this.#reach(revision, this.#waitMs);
+  }
+
+  /** No revision: the latest, confirmed with etcd (#consistent); a revision (kube's "0", "N" not older
+   *  than N, or an exact one): what the cache holds once it has reached that one and our own writes. */
+  #freshEnough(atLeast: number | undefined): Promise<boolean> {
+    return atLeast === undefined ? this.#consistent() : this.#servable(Math.max(this.#lastWrite, atLeast), this.#readWaitMs());
   }
 
   /** True when the cache holds every write etcd acknowledged before this call (KEP-2340). */

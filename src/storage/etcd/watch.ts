@@ -104,7 +104,9 @@ async function* openStream(
       const compacted = Number(res.compact_revision) > 0;
       q.fail(
         compacted
-          ? new StorageError("compacted", `watch from revision ${String(create.start_revision)}: required revision has been compacted (oldest is ${res.compact_revision})`)
+          ? new StorageError("compacted", `watch from revision ${String(create.start_revision)}: required revision has been compacted (oldest is ${res.compact_revision})`, {
+              revision: Number(res.compact_revision),
+            })
           : new StorageError("unavailable", `watch on ${conn.describe} canceled: ${res.cancel_reason || "no reason given"}`),
       );
     } else if (res.created) q.push({ kind: "created" });
