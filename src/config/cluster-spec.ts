@@ -2,7 +2,7 @@
 // file (or no file) gives the Kubernetes-the-Hard-Way machines: one control plane "server" and the
 // two workers node-0 and node-1 (addresses from the study's lab, 192.168.10.100-102).
 import type { KeyAlgorithm } from "../pki/index.ts";
-import { tryParseIp } from "../pki/index.ts";
+import { parseCidr, tryParseIp } from "../pki/index.ts";
 import { DAY, parseDuration } from "../base/index.ts";
 import { asObj, deepFreeze, fieldError, isObj, optStr, optStrList, parseYamlText, type Obj } from "./errors.ts";
 
@@ -50,7 +50,6 @@ const KEY_ALGORITHMS: Record<string, KeyAlgorithm> = {
   ed25519: { kind: "ed25519" },
 };
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function isIp(s: string): boolean {
@@ -99,11 +98,12 @@ export function clusterSpecFromObject(v: unknown, source: string): ClusterSpec {
   const keyAlgorithm = alg === undefined ? DEFAULT_CLUSTER.keyAlgorithm : KEY_ALGORITHMS[alg.toLowerCase()];
   if (!keyAlgorithm) throw fieldError(source, "keyAlgorithm", `unknown "${alg}" (${Object.keys(KEY_ALGORITHMS).join(", ")})`);
   const serviceCIDR = optStr(o, "serviceCIDR", source, "") ?? DEFAULT_CLUSTER.serviceCIDR;
-  if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(serviceCIDR) || !IPV4.test(serviceCIDR.split("/")[0] ?? "")) {
-    throw fieldError(source, "serviceCIDR", `"${serviceCIDR}" is not an IPv4 CIDR`);
-  }
+  // Go's net.ParseCIDR, as kube-apiserver reads --service-cluster-ip-range; kpki is single-stack IPv4, so
+  // an IPv6 range (also ::ffff:a.b.c.d/n, which Go calls IPv6) is refused.
+  const cidr = parseCidr(serviceCIDR);
+  if (cidr?.family !== 4) throw fieldError(source, "serviceCIDR", `"${serviceCIDR}" is not an IPv4 CIDR`);
   // The same bounds as `kpki serve --service-cluster-ip-range` (kube-apiserver's: /12 at most, and room for Services).
-  const bits = Number(serviceCIDR.split("/")[1]);
+  const { bits } = cidr;
   if (bits < 12 || bits > 30) throw fieldError(source, "serviceCIDR", `"${serviceCIDR}": the prefix must be /12 to /30 (kube-apiserver refuses larger service ranges)`);
   const controlPlane = parseNodes(o["controlPlane"], source, "controlPlane") ?? DEFAULT_CLUSTER.controlPlane;
   if (controlPlane.length === 0) throw fieldError(source, "controlPlane", "needs at least one node");

@@ -54,7 +54,16 @@ const badSpec: [string, RegExp][] = [
   ["keyAlgorithm: dsa", /^c\.yaml: keyAlgorithm: unknown "dsa"/],
   ["controlPlane: [{name: Bad_Name}]", /^c\.yaml: controlPlane\[0\]\.name: "Bad_Name" is not a valid node name/],
   ["workers: [{name: a, ips: [300.1.1.1]}]", /^c\.yaml: workers\[0\]\.ips\[0\]: "300\.1\.1\.1" is not an IP address/],
-  ["serviceCIDR: 10.96.0.0", /^c\.yaml: serviceCIDR: /],
+  ["serviceCIDR: 10.96.0.0", /^c\.yaml: serviceCIDR: "10\.96\.0\.0" is not an IPv4 CIDR$/],
+  // Go's net.ParseCIDR decides what a CIDR is: no leading-zero octets, no sign, the prefix within 0..32.
+  ["serviceCIDR: 010.96.0.0/12", /^c\.yaml: serviceCIDR: "010\.96\.0\.0\/12" is not an IPv4 CIDR$/],
+  ["serviceCIDR: 10.96.0.0/+12", /^c\.yaml: serviceCIDR: "10\.96\.0\.0\/\+12" is not an IPv4 CIDR$/],
+  ["serviceCIDR: 10.96.0.0/33", /^c\.yaml: serviceCIDR: "10\.96\.0\.0\/33" is not an IPv4 CIDR$/],
+  ["serviceCIDR: 10.96.0/12", /^c\.yaml: serviceCIDR: "10\.96\.0\/12" is not an IPv4 CIDR$/],
+  // kpki is single-stack IPv4: IPv6 ranges, also the IPv4-mapped form Go calls IPv6, are refused.
+  ["serviceCIDR: fd00:10:96::/108", /^c\.yaml: serviceCIDR: "fd00:10:96::\/108" is not an IPv4 CIDR$/],
+  ["serviceCIDR: '::ffff:10.96.0.0/108'", /^c\.yaml: serviceCIDR: "::ffff:10\.96\.0\.0\/108" is not an IPv4 CIDR$/],
+  ["workers: [{name: a, ips: [010.0.0.5]}]", /^c\.yaml: workers\[0\]\.ips\[0\]: "010\.0\.0\.5" is not an IP address/],
   ["serviceCIDR: 10.0.0.0/8", /^c\.yaml: serviceCIDR: "10\.0\.0\.0\/8": the prefix must be \/12 to \/30/],
   ["serviceCIDR: 10.0.0.0/31", /^c\.yaml: serviceCIDR: "10\.0\.0\.0\/31": the prefix must be \/12 to \/30/],
   ["validity: {leaf: forever}", /^c\.yaml: validity\.leaf: cannot parse "forever"/],
@@ -62,6 +71,12 @@ const badSpec: [string, RegExp][] = [
   ["a: [", /^c\.yaml: not valid YAML/],
   ["workers: [{name: server}]", /appears twice/],
 ];
+test("cluster spec: serviceCIDR as Go's net.ParseCIDR takes it (host bits, leading-zero prefix), kept as written", async () => {
+  for (const cidr of ["10.32.0.5/24", "10.96.0.0/012", "10.96.0.0/30"]) {
+    assert.equal((await parseClusterSpec(`serviceCIDR: ${cidr}\n`, "c.yaml")).serviceCIDR, cidr);
+  }
+});
+
 for (const [text, re] of badSpec) {
   test(`cluster spec rejects ${JSON.stringify(text)}`, async () => {
     await assert.rejects(parseClusterSpec(text, "c.yaml"), (e: unknown) => e instanceof ConfigError && re.test(e.message));

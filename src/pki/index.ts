@@ -9,9 +9,11 @@ export {
 } from "./keys.ts";
 export type { PublicKeyInput } from "./keys.ts";
 export {
-  parseDn, formatDn, makeDn, commonName, organizations, emptySans, makeSans, sansFromHosts, sanCount, parseIp, tryParseIp,
-  formatIp, encodeDn, decodeDnDer,
+  parseDn, formatDn, makeDn, commonName, organizations, emptySans, makeSans, sansFromHosts, sanCount, encodeDn, decodeDnDer,
 } from "./names.ts";
+/** Go's net.ParseIP / net.ParseCIDR: the one IP and CIDR parser (Kubernetes and cfssl agree with it). */
+export { parseIp, tryParseIp, parseAddr, formatIp, parseCidr, formatCidr, cidrContains } from "./ip.ts";
+export type { Cidr } from "./ip.ts";
 export { createCsr, parseCsrPem, parseCsrDer, verifyCsrSignature, verifyCsrSignatureAsync, encodeCsrPem, csrSignatureCheck, canonicalCsr } from "./csr.ts";
 export type { SignatureCheck } from "./csr.ts";
 export {

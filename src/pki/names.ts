@@ -7,6 +7,10 @@ import type { Tlv } from "./der.ts";
 import { PkiError } from "./errors.ts";
 import { ATTRIBUTE_ALIASES, ATTRIBUTE_NAMES, ATTRIBUTE_OIDS } from "./oids.ts";
 import type { DistinguishedName, NameAttribute, SubjectAltNames } from "./types.ts";
+import { formatIp, parseIp, tryParseIp } from "./ip.ts";
+
+// The IP parser moved to ip.ts (Go's net.ParseIP); re-exported for the modules that import it from here.
+export { formatIp, parseIp, tryParseIp };
 
 export function makeDn(attributes: readonly NameAttribute[]): DistinguishedName {
   return Object.freeze({ attributes: Object.freeze(attributes.map((a) => Object.freeze({ type: a.type, value: a.value }))) });
@@ -123,7 +127,8 @@ export function makeSans(s: Partial<SubjectAltNames>): SubjectAltNames {
 export const emptySans = (): SubjectAltNames => makeSans({});
 export const sanCount = (s: SubjectAltNames): number => s.dns.length + s.ip.length + s.email.length + s.uri.length;
 
-/** cfssl "hosts": each entry is an IP, an email (has "@"), a URI (has "://") or a DNS name. */
+/** cfssl "hosts": each entry is an IP (by Go's net.ParseIP, so "010.0.0.5" and "[::1]" are DNS names, and
+ *  "::ffff:1.2.3.4" is the IP SAN 1.2.3.4), an email (has "@"), a URI (has "://") or a DNS name. */
 export function sansFromHosts(hosts: readonly string[]): SubjectAltNames {
   const s = { dns: [] as string[], ip: [] as string[], email: [] as string[], uri: [] as string[] };
   for (const raw of hosts) {
@@ -135,67 +140,4 @@ export function sansFromHosts(hosts: readonly string[]): SubjectAltNames {
     else s.dns.push(h);
   }
   return makeSans(s);
-}
-
-function parseIpv4(s: string): Uint8Array | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  const b = m.slice(1).map(Number);
-  return b.every((x) => x <= 255) ? Uint8Array.from(b) : undefined;
-}
-
-function parseIpv6(s: string): Uint8Array | undefined {
-  if (!/^[0-9a-fA-F:.]+$/.test(s) || s.split("::").length > 2) return undefined;
-  let tail4: Uint8Array | undefined;
-  let text = s;
-  const lastColon = s.lastIndexOf(":");
-  if (s.includes(".")) {
-    tail4 = parseIpv4(s.slice(lastColon + 1));
-    if (!tail4) return undefined;
-    text = s.slice(0, lastColon + 1) + "0:0";
-  }
-  const [head, tail] = text.split("::") as [string, string | undefined];
-  const hs = head === "" ? [] : head.split(":");
-  const ts = tail === undefined || tail === "" ? [] : tail.split(":");
-  const groups = tail === undefined ? hs : [...hs, ...Array<string>(8 - hs.length - ts.length).fill("0"), ...ts];
-  if (groups.length !== 8 || (tail !== undefined && hs.length + ts.length > 7)) return undefined;
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    const g = groups[i]!;
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-    const n = parseInt(g, 16);
-    out[2 * i] = n >> 8;
-    out[2 * i + 1] = n & 0xff;
-  }
-  if (tail4) out.set(tail4, 12);
-  return out;
-}
-
-export function tryParseIp(s: string): Uint8Array | undefined {
-  return parseIpv4(s) ?? (s.includes(":") ? parseIpv6(s.replace(/^\[|\]$/g, "")) : undefined);
-}
-
-export function parseIp(s: string): Uint8Array {
-  const b = tryParseIp(s);
-  if (!b) throw new PkiError("bad-name", `"${s}" is not an IP address`);
-  return b;
-}
-
-/** Dotted quad, or RFC 5952 canonical IPv6 (lowercase, longest zero run ≥ 2 compressed). */
-export function formatIp(b: Uint8Array): string {
-  if (b.length === 4) return Array.from(b).join(".");
-  if (b.length !== 16) throw new PkiError("bad-name", `IP address of ${b.length} bytes`);
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[i]! << 8) | b[i + 1]!);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j === i ? i + 1 : j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(":");
-  return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
 }

@@ -116,6 +116,8 @@ test("matchesHost per RFC 6125", async () => {
     ["10.0.0.5", true],
     // Go ≥ 1.17 net.ParseIP: a leading-zero octet makes no IP address; as a DNS name it matches nothing here.
     ["010.0.0.5", false], ["10.0.0.05", false], ["10.00.0.5", false], ["::ffff:010.0.0.5", false],
+    // Go's VerifyHostname: brackets around an IP are dropped, ip.Equal treats ::ffff:a.b.c.d as a.b.c.d, zones make no IP.
+    ["[::1]", true], ["[10.0.0.5]", true], ["::ffff:10.0.0.5", true], ["[::ffff:10.0.0.5]", true], ["::1%lo", false], ["[]", false],
     // RFC 6125 §6.4.3: wildcards belong to the certificate, never to the name asked for.
     ["*.example.com", false], ["*.EXAMPLE.com", false], ["*", false], ["a*.example.com", false],
   ];
@@ -128,6 +130,8 @@ test("verify --host errors read like Go's for leading-zero IPs and wildcard requ
   const cases: [string, Certificate, string, string | number][] = [
     ["leading zero is a name; only IP SANs", ipOnly, "010.0.0.5", "x509: certificate is not valid for any names, but wanted to match 010.0.0.5"],
     ["the same address without the zero", ipOnly, "10.0.0.5", 1],
+    ["bracketed IP: Go names it without brackets", ipOnly, "[10.0.0.6]", "x509: certificate is valid for 10.0.0.5, not 10.0.0.6"],
+    ["bracketed name is no IP", ipOnly, "[10.0.0.06]", "x509: certificate is not valid for any names, but wanted to match [10.0.0.06]"],
     ["wildcard request", wild, "*.example.com", "x509: certificate is valid for *.example.com, not *.example.com"],
   ];
   for (const [name, c, host, want] of cases) {

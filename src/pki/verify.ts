@@ -35,22 +35,28 @@ export function matchesHost(cert: Certificate, host: string): boolean {
   return hostError(cert, host) === undefined;
 }
 
-/** The host as an IP address, as Go's net.ParseIP reads it: since Go 1.17 an IPv4 octet with a leading
- *  zero ("010.0.0.5") is no address (it was octal to some parsers, decimal to others: CVE-2021-29923),
- *  so such a host is a DNS name, which matches no IP SAN. */
-function hostIp(host: string): Uint8Array | undefined {
-  const v4 = host.slice(host.lastIndexOf(":") + 1).replace(/\]$/, "");
-  if (v4.includes(".") && v4.split(".").some((octet) => /^0\d/.test(octet))) return undefined;
-  return tryParseIp(host);
+/** Go's VerifyHostname: an IP host may be written in brackets ("[::1]"); what is inside is an address only
+ *  by net.ParseIP (tryParseIp), so since Go 1.17 "010.0.0.5" is a DNS name (CVE-2021-29923), which
+ *  matches no IP SAN. Go's error names the host without its brackets. */
+function hostIp(host: string): { ip: string; bare: string } | undefined {
+  const bare = host.length >= 3 && host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  const b = tryParseIp(bare);
+  return b && { ip: formatIp(b), bare };
 }
 
+/** net.IP.String of a SAN: an IPv4-mapped 16-byte SAN reads (and compares, as ip.Equal does) as IPv4. */
+const sanIp = (s: string): string => {
+  const b = tryParseIp(s);
+  return b ? formatIp(b) : s;
+};
+
 function hostError(cert: Certificate, host: string): string | undefined {
-  const ip = hostIp(host);
-  if (ip) {
-    const want = formatIp(ip);
-    if (cert.sans.ip.includes(want)) return undefined;
-    if (cert.sans.ip.length === 0) return `x509: cannot validate certificate for ${host} because it doesn't contain any IP SANs`;
-    return `x509: certificate is valid for ${cert.sans.ip.join(", ")}, not ${host}`;
+  const asIp = hostIp(host);
+  if (asIp) {
+    const sans = cert.sans.ip.map(sanIp);
+    if (sans.includes(asIp.ip)) return undefined;
+    if (sans.length === 0) return `x509: cannot validate certificate for ${asIp.bare} because it doesn't contain any IP SANs`;
+    return `x509: certificate is valid for ${sans.join(", ")}, not ${asIp.bare}`;
   }
   if (cert.sans.dns.some((d) => matchesDnsName(d, host))) return undefined;
   if (sanCount(cert.sans) === 0) return "x509: certificate relies on legacy Common Name field, use SANs instead";
