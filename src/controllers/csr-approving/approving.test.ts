@@ -152,4 +152,7 @@ test("CIDR matching (IPv4, IPv6, v4-mapped)", () => {
   assert.ok(ipInCidr("::ffff:10.0.0.1", parseCidr("::ffff:10.0.0.0/104", "t")));
   assert.ok(ipInCidr("192.0.2.24", parseCidr("192.0.2.24", "t")));
   assert.throws(() => parseCidr("10.0.0.0/33", "t"), /not an IP or CIDR/);
+  assert.throws(() => parseCidr("010.0.0.0/8", "t"), /not an IP or CIDR/, "Go rejects leading-zero octets");
+  assert.ok(!ipInCidr("010.1.2.3", parseCidr("10.0.0.0/8", "t")), "not an IP address for Go");
+  assert.ok(ipInCidr("::ffff:10.1.2.3", parseCidr("10.0.0.0/8", "t")), "Go's IPNet.Contains: mapped addresses are IPv4");
 });
