@@ -2,7 +2,8 @@
 // 10.32.0.1 in the apiserver certificate; `kpki serve --service-cluster-ip-range 10.32.0.0/24` on that
 // dir gives the kubernetes Service 10.32.0.1 and new Services addresses in the range (real kubectl).
 // A restart with another range keeps the Service's address (clusterIP is immutable) and says so; a
-// range the certificate does not cover is one warning line at start.
+// range the certificate does not cover is one warning line at start. A ClusterIP another Service holds
+// is refused with kube's message, and free again once that Service is deleted.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -68,6 +69,15 @@ describe("kpki serve --service-cluster-ip-range", { skip: kubectlBinary() === un
       const outside = await kubectl(["create", "service", "clusterip", "out", "--tcp=80", "--clusterip=10.96.0.50"]);
       assert.notEqual(outside.code, 0);
       assert.match(outside.stderr, /spec\.clusterIP: Invalid value: "10\.96\.0\.50": provided IP is not in the valid range\. The range of valid IPs is 10\.32\.0\.0\/24/);
+      // One address, one Service (kube 1.33's IPAddress allocator): the second ask is kube's 422.
+      const a = await kubectl(["create", "service", "clusterip", "a", "--tcp=80", "--clusterip=10.32.0.50"]);
+      assert.equal(a.code, 0, a.stderr);
+      const b = await kubectl(["create", "service", "clusterip", "b", "--tcp=80", "--clusterip=10.32.0.50"]);
+      assert.notEqual(b.code, 0);
+      assert.match(b.stderr, /Service "b" is invalid: spec\.clusterIPs: Invalid value: \[\]string\{"10\.32\.0\.50"\}: failed to allocate IP 10\.32\.0\.50: provided IP is already allocated/);
+      assert.equal((await kubectl(["delete", "service", "a"])).code, 0);
+      const again = await kubectl(["create", "service", "clusterip", "b", "--tcp=80", "--clusterip=10.32.0.50"]);
+      assert.equal(again.code, 0, again.stderr);
       assert.doesNotMatch(p.stderr(), /warning/);
     } finally {
       await stop(p);

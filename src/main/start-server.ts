@@ -159,9 +159,10 @@ function warnUnlessNamed(certPem: string, host: string, log: (line: string) => v
 /** kube-apiserver's kubernetes Service: its ClusterIP is what pods dial for https://kubernetes.default, so
  *  a serving certificate without it (serviceCIDR ≠ --service-cluster-ip-range) fails them; kube never
  *  changes an existing Service's ClusterIP, so a range change leaves the old address in place. */
-async function ensureApiService(storeFor: StoreLookup, o: ServeOptions, ctx: { securePort: number; certPem: string; log: (line: string) => void }): Promise<void> {
+async function ensureApiService(storeFor: StoreLookup, o: ServeOptions, ctx: { securePort: number; certPem: string; now: Date; log: (line: string) => void }): Promise<void> {
   const range = o.serviceIpRange;
-  const svc = await ensureKubernetesService(storeFor, { securePort: ctx.securePort, ...(range ? { serviceIpRange: range } : {}) });
+  // `now` lets the ClusterIP repair remove reservations no Service holds (a crash between the two writes).
+  const svc = await ensureKubernetesService(storeFor, { securePort: ctx.securePort, now: ctx.now, ...(range ? { serviceIpRange: range } : {}) });
   if (svc.clusterIP !== svc.expectedClusterIP) {
     ctx.log(`kpki: warning: the kubernetes Service keeps ClusterIP ${svc.clusterIP} (clusterIP is immutable), not ${svc.expectedClusterIP} from --service-cluster-ip-range ${range?.cidr ?? "10.96.0.0/12"}; delete it and restart to re-create it`);
   }
@@ -308,7 +309,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       ...(o.storage === "etcd" ? { healthChecks: etcdHealthChecks(backend, log) } : {}),
     });
     warnUnlessNamed(pki.tlsCertPem, clientHost, log);
-    await ensureApiService(storeFor, o, { securePort: server.port, certPem: pki.tlsCertPem, log }); // kube-apiserver's own bootstrap, like the namespaces
+    await ensureApiService(storeFor, o, { securePort: server.port, certPem: pki.tlsCertPem, now: clock.now(), log }); // kube-apiserver's own bootstrap, like the namespaces
     // Controllers start once serving succeeded, so a failed start leaves nothing writing behind; they
     // run on the Lease holder only, on every backend (one SQLite replica is trivially the leader).
     const wiring: ControllerWiring = { storeFor, backend, authorizer, clock, random, log };

@@ -6,6 +6,7 @@ import { RESOURCES, type ApiObject, type ResourceInfo } from "../api/index.ts";
 import type { BootstrapPolicy } from "../auth/index.ts";
 import { StorageError } from "../storage/index.ts";
 import { DEFAULT_SERVICE_IP_RANGE, kubernetesServiceIp, type ServiceIpRange } from "./service-ip.ts";
+import { SERVICE_IP_RESERVATIONS, repairServiceIpReservations, reserveIp } from "./service-ip-reservations.ts";
 import type { StoreLookup } from "./types.ts";
 
 export const DEFAULT_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -60,16 +61,26 @@ export interface KubernetesServiceResult {
 /** The `kubernetes` Service in `default` (kube-apiserver's kubernetesservice controller): ClusterIP = the
  *  first host address of the service range, port 443 → the secure port. Created when missing; its ports
  *  are reconciled when the secure port changed (kube does the same on every start); an existing
- *  ClusterIP is never changed. */
+ *  ClusterIP is never changed. Then, as kube's repair controller does at start, every Service's
+ *  ClusterIP gets its reservation (service-ip-reservations.ts); with `now`, orphaned ones go. */
 export async function ensureKubernetesService(
   stores: StoreLookup,
-  o: { securePort: number; serviceIpRange?: ServiceIpRange },
+  o: { securePort: number; serviceIpRange?: ServiceIpRange; now?: Date },
 ): Promise<KubernetesServiceResult> {
+  const result = await reconcileKubernetesService(stores, o);
+  await repairServiceIpReservations(stores, o.now === undefined ? {} : { now: o.now });
+  return result;
+}
+
+async function reconcileKubernetesService(stores: StoreLookup, o: { securePort: number; serviceIpRange?: ServiceIpRange }): Promise<KubernetesServiceResult> {
   const store = stores(info("", "services"));
   const ip = kubernetesServiceIp(o.serviceIpRange ?? DEFAULT_SERVICE_IP_RANGE);
   const ports = [{ name: "https", protocol: "TCP", port: 443, targetPort: o.securePort }];
   const live = await store.get("default", "kubernetes");
   if (live === undefined) {
+    // Reserved before the Service exists, so no user Service can take the address in between; held
+    // already (by a replica racing us, or a Service that asked for it) is left to the repair's report.
+    await reserveIp(stores(SERVICE_IP_RESERVATIONS), ip, { namespace: "default", name: "kubernetes" });
     const svc: ApiObject = {
       apiVersion: "v1",
       kind: "Service",

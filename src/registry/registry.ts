@@ -4,7 +4,10 @@ import { RESOURCES, type ResourceInfo } from "../api/index.ts";
 import type { Store } from "../storage/index.ts";
 import { createResourceHandler } from "./handler.ts";
 import { createReviewHandler } from "./reviews.ts";
+import { serviceIpAllocator, type ServiceIpAllocator } from "./service-alloc.ts";
 import { DEFAULT_SERVICE_IP_RANGE } from "./service-ip.ts";
+import { SERVICE_IP_RESERVATIONS } from "./service-ip-reservations.ts";
+import { serviceStrategy } from "./service.ts";
 import { STRATEGIES, strategyKey } from "./strategies.ts";
 import type { AdmissionDeps, Registry, RegistryOptions, ResourceHandler, StoreLookup } from "./types.ts";
 
@@ -26,7 +29,7 @@ export function memoizeStores(stores: StoreLookup): StoreLookup {
 
 /** Deletes every namespaced object in `namespace` (kube's namespace controller does this asynchronously;
  *  kpki does it before the namespace itself is removed, so `kubectl delete ns` sees it gone at once). */
-export function namespaceCascade(stores: StoreLookup): (namespace: string) => Promise<void> {
+export function namespaceCascade(stores: StoreLookup, services?: ServiceIpAllocator): (namespace: string) => Promise<void> {
   return async (namespace) => {
     for (const info of RESOURCES) {
       if (!info.namespaced || info.virtual) continue;
@@ -34,7 +37,8 @@ export function namespaceCascade(stores: StoreLookup): (namespace: string) => Pr
       const { items } = await store.list({ namespace });
       for (const o of items) {
         try {
-          await store.delete(namespace, o.metadata.name ?? "");
+          const gone = await store.delete(namespace, o.metadata.name ?? "");
+          if (info.group === "" && info.resource === "services") await services?.released(gone);
         } catch {
           // Already gone: a concurrent delete won.
         }
@@ -48,26 +52,27 @@ export function createRegistry(opts: RegistryOptions): Registry {
   const deps: AdmissionDeps = { stores, rules: opts.rules, serviceIpRange: opts.serviceIpRange ?? DEFAULT_SERVICE_IP_RANGE };
   const namespacesInfo = RESOURCES.find((r) => r.group === "" && r.resource === "namespaces");
   if (namespacesInfo === undefined) throw new Error("resource table has no namespaces");
+  // Services reserve their ClusterIPs (service-alloc.ts): the strategy claims, the wrapped handler releases.
+  const ips = serviceIpAllocator(deps.serviceIpRange, stores(SERVICE_IP_RESERVATIONS));
   const handlers = new Map<string, ResourceHandler>();
   for (const info of RESOURCES) {
     if (info.virtual) {
       handlers.set(key(info), createReviewHandler(info, opts.rules));
       continue;
     }
-    const strategy = STRATEGIES[strategyKey(info.group, info.resource)]?.(deps) ?? {};
+    const isServices = info.group === "" && info.resource === "services";
+    const strategy = isServices ? serviceStrategy(deps.serviceIpRange, ips) : (STRATEGIES[strategyKey(info.group, info.resource)]?.(deps) ?? {});
     const isNamespaces = info === namespacesInfo;
-    handlers.set(
-      key(info),
-      createResourceHandler(info, {
-        store: stores(info),
-        namespaces: stores(namespacesInfo),
-        strategy,
-        clock: opts.clock,
-        random: opts.random,
-        ...(isNamespaces ? { cascade: namespaceCascade(stores) } : {}),
-        ...(opts.bookmarks ? { bookmarks: opts.bookmarks } : {}),
-      }),
-    );
+    const handler = createResourceHandler(info, {
+      store: stores(info),
+      namespaces: stores(namespacesInfo),
+      strategy,
+      clock: opts.clock,
+      random: opts.random,
+      ...(isNamespaces ? { cascade: namespaceCascade(stores, ips) } : {}),
+      ...(opts.bookmarks ? { bookmarks: opts.bookmarks } : {}),
+    });
+    handlers.set(key(info), isServices ? ips.wrap(handler) : handler);
   }
   for (const h of opts.extraHandlers ?? []) handlers.set(key(h.info), h);
   const infos = [...handlers.values()].map((h) => h.info);

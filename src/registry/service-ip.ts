@@ -73,7 +73,8 @@ export function rangeContains(range: ServiceIpRange, ip: string): boolean {
 
 /** A stable address from the Service's namespace/name (FNV-1a), so the same Service gets the same IP on
  *  every server. It skips the network address, the kubernetes Service's (network + 1) and the broadcast
- *  address. kpki runs no proxy, so the address is informational and collisions are not checked. */
+ *  address. It is where the search for a free address starts (service-ip-reservations.ts allocateIp),
+ *  which moves on past addresses already reserved. */
 export function allocateClusterIp(range: ServiceIpRange, namespace: string, name: string): string {
   let h = 0x811c9dc5;
   for (const ch of `${namespace}/${name}`) h = Math.imul(h ^ (ch.codePointAt(0) ?? 0), 0x01000193) >>> 0;

@@ -2,6 +2,7 @@
 // the configured --service-cluster-ip-range, and kube's checks on a requested or changed ClusterIP.
 import type { ApiObject, FieldError } from "../api/index.ts";
 import { allocateClusterIp, parseIpv4, rangeContains, type ServiceIpRange } from "./service-ip.ts";
+import type { ServiceIpAllocator } from "./service-alloc.ts";
 import type { ResourceStrategy } from "./types.ts";
 
 type Json = Record<string, unknown>;
@@ -14,13 +15,15 @@ function requestedIp(spec: Json): string {
   return str(spec.clusterIP) || str(first);
 }
 
-function defaultServiceSpec(o: ApiObject, spec: Json, range: ServiceIpRange): Json {
+/** With an allocator the address is chosen in admit() (after validation, as kube's BeginCreate), so a
+ *  Service asking for none keeps clusterIP unset here. */
+function defaultServiceSpec(o: ApiObject, spec: Json, range: ServiceIpRange, deferred: boolean): Json {
   const type = typeof spec.type === "string" ? spec.type : "ClusterIP";
   const ports = Array.isArray(spec.ports) ? spec.ports.map((p: unknown) => ({ protocol: "TCP", targetPort: obj(p).port, ...obj(p) })) : spec.ports;
   const out: Json = { type, sessionAffinity: "None", ...spec, ...(ports ? { ports } : {}) };
   if (type !== "ExternalName") {
-    const ip = requestedIp(out) || allocateClusterIp(range, o.metadata.namespace ?? "", o.metadata.name ?? "");
-    Object.assign(out, { clusterIP: ip, clusterIPs: Array.isArray(out.clusterIPs) && out.clusterIPs.length > 0 ? out.clusterIPs : [ip] });
+    const ip = requestedIp(out) || (deferred ? "" : allocateClusterIp(range, o.metadata.namespace ?? "", o.metadata.name ?? ""));
+    if (ip !== "") Object.assign(out, { clusterIP: ip, clusterIPs: Array.isArray(out.clusterIPs) && out.clusterIPs.length > 0 ? out.clusterIPs : [ip] });
     Object.assign(out, { ipFamilies: out.ipFamilies ?? ["IPv4"], ipFamilyPolicy: out.ipFamilyPolicy ?? "SingleStack", internalTrafficPolicy: out.internalTrafficPolicy ?? "Cluster" });
   }
   return out;
@@ -50,15 +53,28 @@ function validateClusterIpUpdate(next: ApiObject, cur: ApiObject, range: Service
   return [{ type: "FieldValueInvalid", field: "spec.clusterIPs[0]", value: after, detail: "may not change once set" }];
 }
 
-export function serviceStrategy(range: ServiceIpRange): ResourceStrategy {
+/** strategy.go dropTypeDependentFields: a Service turned ExternalName loses the address it held (and
+ *  gives it back), unless the update itself set a different one. */
+function dropClusterIpForExternalName(spec: Json, cur: Json): Json {
+  if (spec.type !== "ExternalName" || cur.type === "ExternalName" || str(spec.clusterIP) !== str(cur.clusterIP)) return spec;
+  const { clusterIP: _ip, clusterIPs: _ips, ipFamilies: _f, ipFamilyPolicy: _p, ...rest } = spec;
+  return rest;
+}
+
+/** Without `allocator` addresses come from the hash alone and collisions go unchecked (the strategy
+ *  table's entry); createRegistry passes one, which reserves each address (service-alloc.ts). */
+export function serviceStrategy(range: ServiceIpRange, allocator?: ServiceIpAllocator): ResourceStrategy {
+  const deferred = allocator !== undefined;
   return {
-    prepareForCreate: (o) => ({ ...o, spec: defaultServiceSpec(o, obj(o.spec), range), status: { loadBalancer: {} } }),
+    prepareForCreate: (o) => ({ ...o, spec: defaultServiceSpec(o, obj(o.spec), range, deferred), status: { loadBalancer: {} } }),
     // clusterIP is immutable: keep the allocated one when an update leaves it out.
     prepareForUpdate: (next, cur, _ctx, sub) => {
       if (sub !== "") return next;
       const kept = { clusterIP: obj(cur.spec).clusterIP, clusterIPs: obj(cur.spec).clusterIPs };
-      return { ...next, spec: defaultServiceSpec(next, { ...kept, ...obj(next.spec) }, range) };
+      const spec = dropClusterIpForExternalName({ ...kept, ...obj(next.spec) }, obj(cur.spec));
+      return { ...next, spec: defaultServiceSpec(next, spec, range, deferred) };
     },
+    ...(allocator ? { admit: allocator.admit } : {}),
     validate: (o) => validateClusterIp(obj(o.spec), range),
     validateUpdate: (next, cur, sub) => (sub === "" ? validateClusterIpUpdate(next, cur, range) : []),
   };
