@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nodeBatchFs, writeAllAtomic, type BatchFile, type BatchFs } from "./io-batch.ts";
+import { nodeBatchFs, stageFiles, writeAllAtomic, type BatchFile, type BatchFs } from "./io-batch.ts";
 
 /** node:fs with a call counter per operation, open descriptors tracked and one injectable failure. */
 type Fault = { op: keyof BatchFs; nth: number };
@@ -149,3 +149,22 @@ for (const [name, faults, presentOk] of failures) {
     assert.equal(injected.open_.size, 0, "no descriptor left open");
   }));
 }
+
+test("stageFiles: batches added over time are invisible until commit; abort leaves no temp file", withDir(async (dir) => {
+  const files = manyFiles(dir);
+  const counted = faultyFs();
+  const staged = stageFiles(counted);
+  await staged.add(files.slice(0, 300));
+  await staged.add(files.slice(300));
+  assert.equal(listAll(dir).filter((f) => !f.endsWith(".tmp")).length, 0, "nothing visible before commit");
+  assert.equal(counted.open_.size, 0, "temp files are closed once written");
+  await staged.commit();
+  assert.equal(listAll(dir).length, files.length);
+  assert.deepEqual([counted.calls["syncfs"], counted.calls["fsync"]], [1, 2], "one syncfs for both batches, one fsync per directory");
+
+  const again = stageFiles();
+  await again.add(files.slice(0, 10).map((f) => ({ ...f, data: "new" })));
+  await again.abort();
+  assert.deepEqual(listAll(dir).filter((f) => f.endsWith(".tmp")), []);
+  assert.equal(readFileSync(files[0]!.path, "utf8"), typeof files[0]!.data === "string" ? files[0]!.data : "", "aborted files leave the old ones");
+}));

@@ -73,16 +73,15 @@ function currentUmask(): number {
 export const tempNameFor = (path: string, token: string): string => join(dirname(path), `.${basename(path)}.${token}.tmp`);
 export const TEMP_NAME = /\/\.([^/]*)\.[0-9a-f]{12}\.tmp$/;
 
-/** Temp files written (and descriptors open) at once before their fsyncs. */
-const CHUNK = 256;
 /** From this many files on, one syncfs replaces the per-file fsyncs. Thousands of fsyncs each write
  *  their inode's table block again (16 inodes share one) and wait for it: for `kpki init` of 1000
- *  nodes (≈ 5000 files) they were 0.6 s of 1.65 s on this VM's ext4, one syncfs ≈ 0.1 s. A small
+ *  nodes (≈ 5000 files) they were 0.6 s of 1.65 s on this VM's ext4, one syncfs ≈ 15 ms. A small
  *  batch keeps fsync: a syncfs also writes back other processes' dirty data on that file system. */
 const SYNCFS_FROM = 64;
 
 type Temp = BatchFile & { tmp: string; fd: number | undefined };
 
+/** Creates the temp file with its final mode, writes it and closes it (nothing visible yet). */
 async function writeTemp(fs: BatchFs, f: Temp, umask: number): Promise<void> {
   f.fd = await call<number>((cb) => fs.open(f.tmp, "wx", f.mode, cb));
   const buf = typeof f.data === "string" ? Buffer.from(f.data) : f.data;
@@ -90,60 +89,83 @@ async function writeTemp(fs: BatchFs, f: Temp, umask: number): Promise<void> {
   // The open mode is filtered by the umask; keys must be exactly 0600. One syscall saved per file when
   // the umask leaves the mode alone, as the usual 022/077 do for 0600 and 0644 (022).
   if ((f.mode & ~umask) !== f.mode) await call((cb) => fs.fchmod(f.fd!, f.mode, cb));
+  await closeTemp(fs, f);
 }
 
-async function syncAndClose(fs: BatchFs, f: Temp, sync: boolean): Promise<void> {
-  if (sync) await call((cb) => fs.fsync(f.fd!, cb));
+async function closeTemp(fs: BatchFs, f: Temp): Promise<void> {
   const fd = f.fd!;
   f.fd = undefined;
   await call((cb) => fs.close(fd, cb));
 }
 
-/** After a failed syncfs: each (closed) temp file opened again and fsynced — Linux writes back the
- *  file's dirty pages whichever descriptor asks. */
-async function fsyncClosed(fs: BatchFs, f: Temp): Promise<void> {
+/** A written, closed temp file opened again and fsynced: Linux writes back its dirty pages whichever
+ *  descriptor asks. */
+async function fsyncTemp(fs: BatchFs, f: Temp): Promise<void> {
   f.fd = await call<number>((cb) => fs.open(f.tmp, "r", 0, cb));
-  await syncAndClose(fs, f, true);
+  await call((cb) => fs.fsync(f.fd!, cb));
+  await closeTemp(fs, f);
 }
 
 const dirsOf = (files: readonly { path: string }[]): string[] => [...new Set(files.map((f) => dirname(f.path)))];
 
-/** Many files, each still temp + rename (a reader sees the old or the new file, never half of one).
- *  (1) every temp file is created and written with its final mode, in chunks that bound the open
- *  descriptors, (2) each chunk's temp files are fsynced many in flight, then closed — or, for a big
- *  batch, closed and then all made durable by one syncfs of their file systems, (3) only when all
- *  are on disk, they are renamed into place, and (4) each directory is fsynced once, so the renames
- *  survive a crash too (POSIX: a rename is durable only once its directory is synced). A failure before
- *  (3) changes no target file and removes every temp file; a failure in (3) leaves the files renamed so
- *  far (each complete) and removes the rest. Writing a chunk before its first fsync lets the kernel
- *  write back in bulk; fsync-then-rename per file made each file wait for its own flush. */
-export async function writeAllAtomic(files: readonly BatchFile[], fs: BatchFs = nodeBatchFs): Promise<void> {
+/** Files made visible together: temp files written as they are added, then on commit made durable
+ *  and renamed into place. */
+export interface StagedFiles {
+  /** Writes `files` as temp files beside their targets; no target changes yet. */
+  add(files: readonly BatchFile[]): Promise<void>;
+  /** Every added file durable (one syncfs, or an fsync each), then renamed into place, then each
+   *  directory fsynced so the renames survive a crash too (POSIX: a rename is durable only once its
+   *  directory is synced). */
+  commit(): Promise<void>;
+  /** After a failure: closes and removes every temp file not renamed yet. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Many files, each still temp + rename (a reader sees the old or the new file, never half of one).
+ * A failure before commit's renames changes no target file; one during them leaves the files renamed
+ * so far (each complete), and abort removes the rest. Writing everything before the first sync lets
+ * the kernel write back in bulk; fsync-then-rename per file made each file wait for its own flush.
+ * `kpki init` adds each signed batch while it signs the next and commits once at the end.
+ */
+export function stageFiles(fs: BatchFs = nodeBatchFs): StagedFiles {
   const umask = currentUmask();
   const token = randomBytes(6).toString("hex");
-  const temps: Temp[] = files.map((f) => ({ ...f, tmp: tempNameFor(f.path, token), fd: undefined }));
-  const bulk = temps.length >= SYNCFS_FROM;
+  const temps: Temp[] = [];
+  return {
+    async add(files) {
+      const added: Temp[] = files.map((f) => ({ ...f, tmp: tempNameFor(f.path, token), fd: undefined }));
+      temps.push(...added);
+      await eachLimited(added, 32, (f) => writeTemp(fs, f, umask));
+    },
+    async commit() {
+      const synced = temps.length >= SYNCFS_FROM && (await call((cb) => fs.syncfs(dirsOf(temps), cb)).then(() => true, () => false));
+      if (!synced) await eachLimited(temps, 64, (f) => fsyncTemp(fs, f));
+      await eachLimited(temps, 32, async (f) => {
+        await call((cb) => fs.rename(f.tmp, f.path, cb));
+        f.tmp = "";
+      });
+      await Promise.all(dirsOf(temps).map((d) => fsyncDir(fs, d)));
+    },
+    async abort() {
+      await Promise.all(temps.map(async (f) => {
+        if (f.fd !== undefined) await closeTemp(fs, f).catch(() => undefined);
+        if (f.tmp !== "") await call((cb) => fs.unlink(f.tmp, cb)).catch(() => undefined);
+      }));
+    },
+  };
+}
+
+/** The files of one call, staged and committed (see stageFiles). */
+export async function writeAllAtomic(files: readonly BatchFile[], fs: BatchFs = nodeBatchFs): Promise<void> {
+  const staged = stageFiles(fs);
   try {
-    for (let c = 0; c < temps.length; c += CHUNK) {
-      const chunk = temps.slice(c, c + CHUNK);
-      await eachLimited(chunk, 32, (f) => writeTemp(fs, f, umask));
-      await eachLimited(chunk, 64, (f) => syncAndClose(fs, f, !bulk));
-    }
-    if (bulk) {
-      const synced = await call((cb) => fs.syncfs(dirsOf(files), cb)).then(() => true, () => false);
-      if (!synced) await eachLimited(temps, 64, (f) => fsyncClosed(fs, f));
-    }
-    await eachLimited(temps, 32, async (f) => {
-      await call((cb) => fs.rename(f.tmp, f.path, cb));
-      f.tmp = "";
-    });
+    await staged.add(files);
+    await staged.commit();
   } catch (err) {
-    await Promise.all(temps.map(async (f) => {
-      if (f.fd !== undefined) await call((cb) => fs.close(f.fd!, cb)).catch(() => undefined);
-      if (f.tmp !== "") await call((cb) => fs.unlink(f.tmp, cb)).catch(() => undefined);
-    }));
+    await staged.abort();
     throw err;
   }
-  await Promise.all(dirsOf(files).map((d) => fsyncDir(fs, d)));
 }
 
 async function fsyncDir(fs: BatchFs, path: string): Promise<void> {

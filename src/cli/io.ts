@@ -4,7 +4,7 @@ import { open, readFile, rename, mkdir, readdir, stat, unlink } from "node:fs/pr
 import { resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { CliError } from "./errors.ts";
-import { TEMP_NAME, tempNameFor, writeAllAtomic } from "./io-batch.ts";
+import { TEMP_NAME, stageFiles, tempNameFor, writeAllAtomic, type BatchFile } from "./io-batch.ts";
 
 export interface ApiTarget {
   server: string;
@@ -27,6 +27,9 @@ export interface Io {
   /** Many files, each atomic like writeFileAtomic, with one durability pass for the lot (optional:
    *  callers fall back to writeFileAtomic per file). On failure some files may already be in place. */
   writeFilesAtomic?(files: readonly FileToWrite[]): Promise<void>;
+  /** Files added over time (temp files written at once) and made visible together on commit, with one
+   *  durability pass for all (optional, like writeFilesAtomic). See io-batch.ts stageFiles. */
+  stageFiles?(): FileStage;
   mkdirp(path: string): Promise<void>;
   listDir(path: string): Promise<string[]>;
   request(
@@ -37,6 +40,12 @@ export interface Io {
     headers?: Record<string, string>,
   ): Promise<{ status: number; body: unknown; text: string }>;
   sleep(ms: number): Promise<void>;
+}
+
+export interface FileStage {
+  add(files: readonly FileToWrite[]): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
 }
 
 export interface FileToWrite {
@@ -51,6 +60,16 @@ export interface Command {
   summary: string;
   usage: string;
   run(args: string[], io: Io): Promise<number>;
+}
+
+/** A batch write's failure in one line, naming the target file (not its temp name). */
+async function asWriteError(p: Promise<void>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    const path = (err as { path?: unknown }).path;
+    throw new CliError("io", `cannot write ${typeof path === "string" ? path.replace(TEMP_NAME, "/$1") : "files"}: ${reason(err)}`);
+  }
 }
 
 function reason(err: unknown): string {
@@ -122,6 +141,7 @@ function processStdout(): (s: string) => void {
 export function nodeIo(opts: NodeIoOptions = {}): Io {
   const cwd = opts.cwd ?? process.cwd();
   const abs = (p: string): string => resolve(cwd, p);
+  const absFile = (f: FileToWrite): BatchFile => ({ path: abs(f.path), data: f.data, mode: f.mode ?? 0o644 });
   const readBytes = async (path: string): Promise<Uint8Array> => {
     if (path === "-") {
       if (opts.stdin !== undefined) return typeof opts.stdin === "string" ? new Uint8Array(Buffer.from(opts.stdin)) : opts.stdin;
@@ -149,12 +169,15 @@ export function nodeIo(opts: NodeIoOptions = {}): Io {
       }
     },
     async writeFilesAtomic(files) {
-      try {
-        await writeAllAtomic(files.map((f) => ({ path: abs(f.path), data: f.data, mode: f.mode ?? 0o644 })));
-      } catch (err) {
-        const path = (err as { path?: unknown }).path;
-        throw new CliError("io", `cannot write ${typeof path === "string" ? path.replace(TEMP_NAME, "/$1") : "files"}: ${reason(err)}`);
-      }
+      await asWriteError(writeAllAtomic(files.map(absFile)));
+    },
+    stageFiles() {
+      const staged = stageFiles();
+      return {
+        add: (files) => asWriteError(staged.add(files.map(absFile))),
+        commit: () => asWriteError(staged.commit()),
+        abort: () => staged.abort(),
+      };
     },
     async mkdirp(path) {
       try {

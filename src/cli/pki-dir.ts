@@ -30,6 +30,6 @@ export function dirSource(io: Io, dir: string): PkiSource {
 }
 
 export function ioSink(io: Io): PkiSink {
-  const batch = io.writeFilesAtomic?.bind(io);
-  return { mkdirp: (p) => io.mkdirp(p), writeFileAtomic: (p, d, o) => io.writeFileAtomic(p, d, o), ...(batch ? { writeFilesAtomic: batch } : {}) };
+  const stage = io.stageFiles?.bind(io);
+  return { mkdirp: (p) => io.mkdirp(p), writeFileAtomic: (p, d, o) => io.writeFileAtomic(p, d, o), ...(stage ? { stageFiles: stage } : {}) };
 }

@@ -17,8 +17,15 @@ import { ClusterError } from "./errors.ts";
 export interface PkiSink {
   mkdirp(path: string): Promise<void>;
   writeFileAtomic(path: string, data: string | Uint8Array, opts?: { mode?: number }): Promise<void>;
-  /** Optional batch form (one durability pass for many files, see cli/io.ts); applyPlan uses it when present. */
-  writeFilesAtomic?(files: readonly { path: string; data: string | Uint8Array; mode?: number }[]): Promise<void>;
+  /** Optional: files added as they are signed and made visible together on commit, with one
+   *  durability pass (cli/io-batch.ts); applyPlan uses it when present. */
+  stageFiles?(): FileStage;
+}
+
+export interface FileStage {
+  add(files: readonly { path: string; data: string | Uint8Array; mode?: number }[]): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
 }
 
 export interface ApplyOptions {
@@ -122,17 +129,50 @@ export function issuedFiles(spec: CertSpec, it: Issued, ctx: Omit<WriteCtx, "sin
   return files;
 }
 
-async function writeFiles(sink: PkiSink, files: readonly FileOut[]): Promise<void> {
-  if (sink.writeFilesAtomic) return sink.writeFilesAtomic(files);
+/** Where one applyPlan's (or writeIssued's) files go: the sink's stage, committed once at the end,
+ *  or, without one, an atomic write per file as they come. */
+interface Output {
+  write(files: readonly FileOut[]): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+function outputTo(sink: PkiSink): Output {
+  const stage = sink.stageFiles?.();
+  if (stage) return { write: (files) => stage.add(files), commit: () => stage.commit(), abort: () => stage.abort() };
+  const done = async (): Promise<void> => undefined;
   // Concurrent atomic writes let the filesystem group their fsyncs into one journal commit.
-  await Promise.all(files.map((f) => sink.writeFileAtomic(f.path, f.data, { mode: f.mode })));
+  const write = async (files: readonly FileOut[]): Promise<void> => void (await Promise.all(files.map((f) => sink.writeFileAtomic(f.path, f.data, { mode: f.mode }))));
+  return { write, commit: done, abort: done };
+}
+
+/** Promise.all that waits for every promise before it throws the first failure: abort() must not
+ *  run while a write still in flight could create a temp file after it. */
+async function settleAll<T extends readonly unknown[]>(ps: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(ps);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
+/** Runs `fn` with an output; commits when it succeeds, aborts (no temp file left) when it fails. */
+async function withOutput<T>(sink: PkiSink, fn: (out: Output) => Promise<T>): Promise<T> {
+  const out = outputTo(sink);
+  try {
+    const result = await fn(out);
+    await out.commit();
+    return result;
+  } catch (err) {
+    await out.abort();
+    throw err;
+  }
 }
 
 
 /** Write one issued certificate to its outputs: .crt/.key files and/or an embedding kubeconfig. */
 export async function writeIssued(spec: CertSpec, it: Issued, ctx: WriteCtx): Promise<string[]> {
   const files = issuedFiles(spec, it, ctx);
-  await writeFiles(ctx.sink, files);
+  await withOutput(ctx.sink, (out) => out.write(files));
   return files.map((f) => f.rel);
 }
 
@@ -161,14 +201,31 @@ const BATCH = 128;
 const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Leaves in batches: a batch is signed (CPU on this thread, RSA keys on libuv's pool), then its files
- *  go to the sink as one batch write that runs on libuv's threads while the next batch is signed. The
- *  writes go down two chains (at most two batches in flight: one fills the pool while the other ends
- *  with its renames and directory fsyncs), which bounds the open descriptors and keeps the pool's queue
+ *  go to the output (temp files, made visible at commit) on libuv's threads while the next batch is
+ *  signed. The writes go down two chains (at most two batches in flight), which keeps the pool's queue
  *  short for the RSA key generations. */
-async function issueLeaves(leaves: readonly CertStep[], cas: ReadonlyMap<string, ReadyCa>, plan: PkiPlan, opts: ApplyOptions, now: Date): Promise<string[]> {
-  const width = opts.concurrency ?? 32;
+async function issueLeaves(leaves: readonly CertStep[], cas: ReadonlyMap<string, ReadyCa>, plan: PkiPlan, opts: ApplyOptions, now: Date, out: Output): Promise<string[]> {
   const chains: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
   const written: string[] = [];
+  let lane = 0;
+  const send = (files: FileOut[]): void => {
+    const next = chains[lane]!.then(() => out.write(files));
+    next.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled" meanwhile
+    chains[lane] = next;
+    lane = 1 - lane;
+    for (const f of files) written.push(f.rel);
+  };
+  try {
+    await signBatches(leaves, cas, plan, opts, now, send);
+  } finally {
+    await Promise.allSettled(chains); // a signing failure too waits for the writes in flight (abort comes after them)
+  }
+  await settleAll(chains);
+  return written;
+}
+
+async function signBatches(leaves: readonly CertStep[], cas: ReadonlyMap<string, ReadyCa>, plan: PkiPlan, opts: ApplyOptions, now: Date, send: (files: FileOut[]) => void): Promise<void> {
+  const width = opts.concurrency ?? 32;
   for (let b = 0; b < leaves.length; b += BATCH) {
     const files: FileOut[] = [];
     const batch = leaves.slice(b, b + BATCH);
@@ -183,13 +240,8 @@ async function issueLeaves(leaves: readonly CertStep[], cas: ReadonlyMap<string,
       for (const f of issued) files.push(...f);
       await yieldToIo();
     }
-    const lane = (b / BATCH) % 2;
-    chains[lane] = chains[lane]!.then(() => writeFiles(opts.sink, files));
-    chains[lane].catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled" meanwhile
-    for (const f of files) written.push(f.rel);
+    send(files);
   }
-  await Promise.all(chains);
-  return written;
 }
 
 /** The service-account signing key. kube-apiserver's --service-account-key-file and kube-controller-
@@ -206,6 +258,11 @@ async function saKeyFiles(plan: PkiPlan, dir: string): Promise<FileOut[]> {
 export async function applyPlan(plan: PkiPlan, opts: ApplyOptions): Promise<string[]> {
   const now = opts.clock.now();
   if (plan.steps.some((s) => s.action !== "keep")) await ensureDirs(plan, opts);
+  // Every file of the run becomes visible at the end, together (a failure leaves none of them).
+  return withOutput(opts.sink, (out) => applySteps(plan, opts, now, out));
+}
+
+async function applySteps(plan: PkiPlan, opts: ApplyOptions, now: Date, out: Output): Promise<string[]> {
   const cas = new Map<string, ReadyCa>();
   const first: FileOut[] = [];
   const certSteps = plan.steps.filter((s): s is CertStep => s.kind === "cert");
@@ -216,8 +273,8 @@ export async function applyPlan(plan: PkiPlan, opts: ApplyOptions): Promise<stri
   }
   if (plan.steps.some((s) => s.kind === "sa-key" && s.action === "create")) first.push(...(await saKeyFiles(plan, opts.dir)));
   // CA and service-account files are written while the leaves are being signed.
-  const firstWrite = writeFiles(opts.sink, first);
+  const firstWrite = out.write(first);
   const leaves = certSteps.filter((s) => !s.spec.isCa && s.action !== "keep");
-  const [, leafFiles] = await Promise.all([firstWrite, issueLeaves(leaves, cas, plan, opts, now)]);
+  const [, leafFiles] = await settleAll([firstWrite, issueLeaves(leaves, cas, plan, opts, now, out)] as const);
   return [...first.map((f) => f.rel), ...leafFiles];
 }
