@@ -69,8 +69,27 @@ export interface FieldError {
   readonly allowed?: readonly (string | number)[];
 }
 
+/** Go's strconv.Quote for what JSON.stringify writes differently (control characters, DEL); Go keeps
+ *  printable non-ASCII as it is, as JSON.stringify does. */
+const GO_ESCAPES: Readonly<Record<string, string>> = { "\x07": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v" };
+function goQuote(s: string): string {
+  let out = "";
+  for (const c of s) {
+    const code = c.charCodeAt(0);
+    if (c === "\\" || c === '"') out += `\\${c}`;
+    else if (code < 0x20 || code === 0x7f) out += GO_ESCAPES[c] ?? `\\x${code.toString(16).padStart(2, "0")}`;
+    else out += c;
+  }
+  return `"${out}"`;
+}
+
+/** field.Error.ErrorBody's value: %q for a string, %v for numbers and booleans, "null" for nil, and
+ *  Go's %#v for anything else — a []string reads `[]string{"a", "b"}` (kube renders e.g. alloc.go's
+ *  field.Invalid(spec.clusterIPs, []string…) so). Other composite values stay JSON: their Go types
+ *  (structs, maps) are not known here. */
 function renderValue(v: unknown): string {
-  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "string") return goQuote(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === "string")) return `[]string{${v.map(goQuote).join(", ")}}`;
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   if (v === undefined || v === null) return "null";
   return JSON.stringify(v);
@@ -98,7 +117,7 @@ export function fieldErrorBody(e: FieldError): string {
     case "FieldValueNotSupported":
       body = `Unsupported value: ${renderValue(e.value)}`;
       if (e.allowed && e.allowed.length > 0) {
-        return `${body}: supported values: ${e.allowed.map((a) => JSON.stringify(String(a))).join(", ")}`;
+        return `${body}: supported values: ${e.allowed.map((a) => goQuote(String(a))).join(", ")}`;
       }
       break;
     case "FieldValueDuplicate":

@@ -32,7 +32,7 @@ import {
   recordManager,
   specOf,
 } from "./objects.ts";
-import type { DeleteOptions, GetParams, PatchType, RequestContext, ResourceHandler, ResourceStrategy } from "./types.ts";
+import type { DeleteOptions, GetParams, PatchType, RequestContext, ResourceHandler, ResourceStrategy, WriteClaim } from "./types.ts";
 
 export interface HandlerDeps {
   readonly store: Store;
@@ -42,7 +42,7 @@ export interface HandlerDeps {
   readonly clock: Clock;
   readonly random: RandomSource;
   /** Deletes every namespaced object in a namespace (namespace delete cascades). */
-  readonly cascade?: (namespace: string) => Promise<void>;
+  readonly cascade?: (namespace: string, ctx: RequestContext) => Promise<void>;
   readonly bookmarks?: Ticker;
 }
 
@@ -73,23 +73,24 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
     const namespace = obj.metadata.namespace ?? "";
     if (info.namespaced && namespace !== "") await checkNamespaceLifecycle(info, deps.namespaces, namespace, obj.metadata.name ?? "");
     if (info.subresources.includes("status")) delete obj.status;
-    let next = strategy.prepareForCreate ? strategy.prepareForCreate(obj, ctx) : obj;
+    const next = strategy.prepareForCreate ? strategy.prepareForCreate(obj, ctx) : obj;
     if (next.spec !== undefined) next.metadata.generation = 1;
     const name = next.metadata.name ?? "";
     throwIfInvalid(info, name, [...validateObjectMeta(next.metadata, info), ...(strategy.validate?.(next) ?? [])]);
     await strategy.admit?.(next, undefined, ctx, "create", "");
-    recordManager(next, ctx, operation, "", applied);
-    if (ctx.dryRun) {
-      next = { ...next, metadata: { ...next.metadata, uid: next.metadata.uid ?? dryRunUid(deps.random), creationTimestamp: rfc3339(ctx.now) } };
-      return next;
-    }
-    try {
-      return await mapStorage(info, name, () => store.create(next));
-    } catch (err) {
-      // errors.NewGenerateNameConflict: the client should retry.
-      if (!generated || !(err instanceof ApiError && err.code === "AlreadyExists")) throw err;
-      throw new ApiError("AlreadyExists", `${err.message}, the server was not able to generate a unique name for the object`, { ...err.details, retryAfterSeconds: 1 });
-    }
+    const claim = strategy.beginCreate ? await strategy.beginCreate(next, ctx) : undefined;
+    const toStore = claim?.obj ?? next;
+    return settle(claim, ctx.dryRun, async () => {
+      recordManager(toStore, ctx, operation, "", applied);
+      if (ctx.dryRun) return { ...toStore, metadata: { ...toStore.metadata, uid: toStore.metadata.uid ?? dryRunUid(deps.random), creationTimestamp: rfc3339(ctx.now) } };
+      try {
+        return await mapStorage(info, name, () => store.create(toStore));
+      } catch (err) {
+        // errors.NewGenerateNameConflict: the client should retry.
+        if (!generated || !(err instanceof ApiError && err.code === "AlreadyExists")) throw err;
+        throw new ApiError("AlreadyExists", `${err.message}, the server was not able to generate a unique name for the object`, { ...err.details, retryAfterSeconds: 1 });
+      }
+    });
   }
 
   async function persistUpdate(
@@ -114,14 +115,24 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
       ...(strategy.validateUpdate ? strategy.validateUpdate(next, cur, sub) : (strategy.validate?.(next) ?? [])),
     ]);
     await strategy.admit?.(next, cur, ctx, "update", sub);
-    recordManager(next, ctx, operation, sub, applied);
-    if (ctx.dryRun) return next;
-    const saved = await mapStorage(info, name, () => store.update(next));
+    const claim = strategy.beginUpdate ? await strategy.beginUpdate(next, cur, ctx, sub) : undefined;
+    const toStore = claim?.obj ?? next;
+    const saved = await settle(claim, ctx.dryRun, async () => {
+      recordManager(toStore, ctx, operation, sub, applied);
+      return ctx.dryRun ? toStore : mapStorage(info, name, () => store.update(toStore));
+    });
     // Finalizers gone on an object being deleted: the delete completes now (generic store's behaviour).
-    if (saved.metadata.deletionTimestamp && (saved.metadata.finalizers ?? []).length === 0) {
-      return mapStorage(info, name, () => store.delete(saved.metadata.namespace ?? "", name, saved.metadata.resourceVersion));
+    if (!ctx.dryRun && saved.metadata.deletionTimestamp && (saved.metadata.finalizers ?? []).length === 0) {
+      return removed(ctx, saved, () => store.delete(saved.metadata.namespace ?? "", name, saved.metadata.resourceVersion));
     }
     return saved;
+  }
+
+  /** Deletes from storage, then the strategy's afterDelete (kube's AfterDelete). */
+  async function removed(ctx: RequestContext, cur: ApiObject, del: () => Promise<ApiObject>): Promise<ApiObject> {
+    const gone = await mapStorage(info, cur.metadata.name ?? "", del);
+    if (strategy.afterDelete) await strategy.afterDelete(gone, ctx);
+    return gone;
   }
 
   /** /scale: the Scale (as sent, or patched) sets the parent's replicas through a normal update. */
@@ -139,15 +150,15 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
    *  NamespaceLifecycle admission stop putting content in it), its content goes, then the namespace
    *  unless metadata.finalizers hold it (it stays Terminating until they are removed); a last sweep
    *  removes what a controller created between its check and the Terminating write. */
-  async function deleteNamespace(cur: ApiObject, cascade: (namespace: string) => Promise<void>, now: Date): Promise<ApiObject> {
+  async function deleteNamespace(ctx: RequestContext, cur: ApiObject, cascade: NonNullable<HandlerDeps["cascade"]>): Promise<ApiObject> {
     const name = cur.metadata.name ?? "";
     const status = { ...(isObject(cur.status) ? cur.status : {}), phase: "Terminating" };
-    const deletionTimestamp = cur.metadata.deletionTimestamp ?? rfc3339(now);
+    const deletionTimestamp = cur.metadata.deletionTimestamp ?? rfc3339(ctx.now);
     const terminating = await mapStorage(info, name, () => store.update({ ...cur, metadata: { ...cur.metadata, deletionTimestamp, deletionGracePeriodSeconds: 0 }, status }));
-    await cascade(name);
+    await cascade(name, ctx);
     if ((terminating.metadata.finalizers ?? []).length > 0) return terminating;
-    const gone = await mapStorage(info, name, () => store.delete("", name, terminating.metadata.resourceVersion));
-    await cascade(name);
+    const gone = await removed(ctx, terminating, () => store.delete("", name, terminating.metadata.resourceVersion));
+    await cascade(name, ctx);
     return gone;
   }
 
@@ -224,17 +235,32 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
         throw forbidden("", "namespaces", name, "this namespace may not be deleted");
       }
       await strategy.admit?.(cur, cur, ctx, "delete", "");
-      if (deps.cascade !== undefined && !ctx.dryRun) return deleteNamespace(cur, deps.cascade, ctx.now);
+      if (deps.cascade !== undefined && !ctx.dryRun) return deleteNamespace(ctx, cur, deps.cascade);
       if ((cur.metadata.finalizers ?? []).length > 0) {
         if (cur.metadata.deletionTimestamp || ctx.dryRun) return cur;
         const marked = { ...cur, metadata: { ...cur.metadata, deletionTimestamp: rfc3339(ctx.now), deletionGracePeriodSeconds: 0 } };
         return mapStorage(info, name, () => store.update(marked));
       }
       if (ctx.dryRun) return cur;
-      return mapStorage(info, name, () => store.delete(cur.metadata.namespace ?? "", name, cur.metadata.resourceVersion));
+      return removed(ctx, cur, () => store.delete(cur.metadata.namespace ?? "", name, cur.metadata.resourceVersion));
     },
   };
   return handler;
+}
+
+/** Runs a write between a begin hook's claim and its finish: finish(false) when the write throws or
+ *  is a dry run (nothing persisted), finish(true) once it is stored. No claim: just the write. */
+async function settle<R>(claim: WriteClaim | undefined, dryRun: boolean, write: () => Promise<R>): Promise<R> {
+  if (claim === undefined) return write();
+  let out: R;
+  try {
+    out = await write();
+  } catch (err) {
+    await claim.finish(false);
+    throw err;
+  }
+  await claim.finish(!dryRun);
+  return out;
 }
 
 /** Which parts of an update apply: /status changes only status; the main resource keeps status when

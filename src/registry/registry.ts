@@ -1,15 +1,15 @@
 // createRegistry: one handler per row of the resource table — the generic Store handler with the
 // kind's strategy, or a review handler for the virtual kinds — plus handlers supplied by the caller.
-import { RESOURCES, type ResourceInfo } from "../api/index.ts";
+import { RESOURCES, type ApiObject, type ResourceInfo } from "../api/index.ts";
 import type { Store } from "../storage/index.ts";
 import { createResourceHandler } from "./handler.ts";
 import { createReviewHandler } from "./reviews.ts";
-import { serviceIpAllocator, type ServiceIpAllocator } from "./service-alloc.ts";
+import { serviceIpAllocator } from "./service-alloc.ts";
 import { DEFAULT_SERVICE_IP_RANGE } from "./service-ip.ts";
 import { SERVICE_IP_RESERVATIONS } from "./service-ip-reservations.ts";
 import { serviceStrategy } from "./service.ts";
 import { STRATEGIES, strategyKey } from "./strategies.ts";
-import type { AdmissionDeps, Registry, RegistryOptions, ResourceHandler, StoreLookup } from "./types.ts";
+import type { AdmissionDeps, Registry, RegistryOptions, RequestContext, ResourceHandler, ResourceStrategy, StoreLookup } from "./types.ts";
 
 const key = (i: ResourceInfo): string => `${i.group}/${i.version}/${i.resource}`;
 
@@ -28,20 +28,26 @@ export function memoizeStores(stores: StoreLookup): StoreLookup {
 }
 
 /** Deletes every namespaced object in `namespace` (kube's namespace controller does this asynchronously;
- *  kpki does it before the namespace itself is removed, so `kubectl delete ns` sees it gone at once). */
-export function namespaceCascade(stores: StoreLookup, services?: ServiceIpAllocator): (namespace: string) => Promise<void> {
-  return async (namespace) => {
+ *  kpki does it before the namespace itself is removed, so `kubectl delete ns` sees it gone at once).
+ *  Each deleted object goes through its kind's afterDelete (a Service gives back its ClusterIP). */
+export function namespaceCascade(
+  stores: StoreLookup,
+  strategyOf: (info: ResourceInfo) => ResourceStrategy | undefined = () => undefined,
+): (namespace: string, ctx: RequestContext) => Promise<void> {
+  return async (namespace, ctx) => {
     for (const info of RESOURCES) {
       if (!info.namespaced || info.virtual) continue;
       const store = stores(info);
+      const strategy = strategyOf(info);
       const { items } = await store.list({ namespace });
       for (const o of items) {
+        let gone: ApiObject;
         try {
-          const gone = await store.delete(namespace, o.metadata.name ?? "");
-          if (info.group === "" && info.resource === "services") await services?.released(gone);
+          gone = await store.delete(namespace, o.metadata.name ?? "");
         } catch {
-          // Already gone: a concurrent delete won.
+          continue; // Already gone: a concurrent delete won.
         }
+        if (strategy?.afterDelete) await strategy.afterDelete(gone, ctx);
       }
     }
   };
@@ -52,27 +58,32 @@ export function createRegistry(opts: RegistryOptions): Registry {
   const deps: AdmissionDeps = { stores, rules: opts.rules, serviceIpRange: opts.serviceIpRange ?? DEFAULT_SERVICE_IP_RANGE };
   const namespacesInfo = RESOURCES.find((r) => r.group === "" && r.resource === "namespaces");
   if (namespacesInfo === undefined) throw new Error("resource table has no namespaces");
-  // Services reserve their ClusterIPs (service-alloc.ts): the strategy claims, the wrapped handler releases.
+  // Services reserve their ClusterIPs through the allocator's lifecycle hooks (service-alloc.ts).
   const ips = serviceIpAllocator(deps.serviceIpRange, stores(SERVICE_IP_RESERVATIONS));
+  const strategies = new Map<string, ResourceStrategy>();
+  for (const info of RESOURCES) {
+    if (info.virtual) continue;
+    const isServices = info.group === "" && info.resource === "services";
+    strategies.set(key(info), isServices ? serviceStrategy(deps.serviceIpRange, ips) : (STRATEGIES[strategyKey(info.group, info.resource)]?.(deps) ?? {}));
+  }
+  const cascade = namespaceCascade(stores, (info) => strategies.get(key(info)));
   const handlers = new Map<string, ResourceHandler>();
   for (const info of RESOURCES) {
-    if (info.virtual) {
+    const strategy = strategies.get(key(info));
+    if (strategy === undefined) {
       handlers.set(key(info), createReviewHandler(info, opts.rules));
       continue;
     }
-    const isServices = info.group === "" && info.resource === "services";
-    const strategy = isServices ? serviceStrategy(deps.serviceIpRange, ips) : (STRATEGIES[strategyKey(info.group, info.resource)]?.(deps) ?? {});
-    const isNamespaces = info === namespacesInfo;
     const handler = createResourceHandler(info, {
       store: stores(info),
       namespaces: stores(namespacesInfo),
       strategy,
       clock: opts.clock,
       random: opts.random,
-      ...(isNamespaces ? { cascade: namespaceCascade(stores, ips) } : {}),
+      ...(info === namespacesInfo ? { cascade } : {}),
       ...(opts.bookmarks ? { bookmarks: opts.bookmarks } : {}),
     });
-    handlers.set(key(info), isServices ? ips.wrap(handler) : handler);
+    handlers.set(key(info), handler);
   }
   for (const h of opts.extraHandlers ?? []) handlers.set(key(h.info), h);
   const infos = [...handlers.values()].map((h) => h.info);

@@ -4,7 +4,12 @@ import { ApiError, findResource, type ApiObject } from "../api/index.ts";
 import { ensureKubernetesService } from "./bootstrap.ts";
 import { allocateClusterIp, parseServiceIpRange, type ServiceIpRange } from "./service-ip.ts";
 import { candidateIps, repairServiceIpReservations, SERVICE_IP_RESERVATIONS } from "./service-ip-reservations.ts";
+import { seededRandom } from "../base/index.ts";
+import { createResourceHandler } from "./handler.ts";
+import { serviceIpAllocator } from "./service-alloc.ts";
+import { serviceStrategy } from "./service.ts";
 import { harness, type Harness } from "./testing.ts";
+import type { ResourceStrategy } from "./types.ts";
 
 function range(text: string): ServiceIpRange {
   const r = parseServiceIpRange(text);
@@ -118,6 +123,34 @@ describe("ClusterIP reservations", () => {
     assert.equal((ext.spec as { clusterIP?: string }).clusterIP, undefined);
     assert.deepEqual(await reserved(t), []);
     const back = await h.patch(t.ctx(), "default", "a", "merge", { spec: { type: "ClusterIP", externalName: null } }, {});
+    assert.deepEqual(await reserved(t), [ipOf(back)]);
+  });
+});
+
+describe("ClusterIP reservations through the lifecycle hooks", () => {
+  const services = findResource("", "v1", "services");
+  const namespaces = findResource("", "v1", "namespaces");
+  assert.ok(services && namespaces);
+
+  it("a patch that loses a race gives back what the lost attempt reserved and holds one address", async () => {
+    const t = await harness({ serviceIpRange: R24 });
+    const store = t.stores(services);
+    const base = serviceStrategy(R24, serviceIpAllocator(R24, t.stores(SERVICE_IP_RESERVATIONS)));
+    let races = 1;
+    // The first attempt's write conflicts: another writer moves the Service on after it reserved.
+    const strategy: ResourceStrategy = {
+      ...base,
+      beginUpdate: async (next, cur, ctx, sub) => {
+        const claim = await base.beginUpdate?.(next, cur, ctx, sub);
+        const live = races-- > 0 ? await store.get("default", "a") : undefined;
+        if (live) await store.update({ ...live, metadata: { ...live.metadata, labels: { raced: "yes" } } });
+        return claim;
+      },
+    };
+    const h = createResourceHandler(services, { store, namespaces: t.stores(namespaces), strategy, clock: t.clock, random: seededRandom(3) });
+    await h.create(t.ctx(), "default", svc("a", { type: "ExternalName", externalName: "example.com" }));
+    const back = await h.patch(t.ctx(), "default", "a", "merge", { spec: { type: "ClusterIP", externalName: null } }, {});
+    assert.equal(back.metadata.labels?.raced, "yes");
     assert.deepEqual(await reserved(t), [ipOf(back)]);
   });
 });

@@ -1,35 +1,17 @@
-// ClusterIP allocation with reservations (pkg/registry/core/service/storage/alloc.go): a Service's
-// address is claimed by creating its reservation record, after validation and before the Service is
-// persisted, and given back when the Service goes. kube does this in the generic store's BeginCreate /
-// BeginUpdate / AfterDelete hooks; kpki's handler has no such hooks, so the claim runs in the strategy's
-// admit() (the last step before persisting; it fills spec.clusterIP in place when the address is
-// chosen here) and the handler is wrapped to give addresses back when the write fails or the Service is
-// deleted. What one call claimed travels in an AsyncLocalStorage, not in shared state.
-import { AsyncLocalStorage } from "node:async_hooks";
-import { ApiError, internalError, type ApiObject } from "../api/index.ts";
+// ClusterIP allocation with reservations (pkg/registry/core/service/storage/storage.go beginCreate /
+// beginUpdate / afterDelete, alloc.go): a Service's address is claimed by creating its reservation
+// record after validation and before the Service is persisted, and given back when the write fails or
+// the Service goes. The generic handler calls these as the strategy's lifecycle hooks (types.ts
+// WriteClaim): the hook returns the Service to persist with the chosen address, and its finish gives
+// back what the write did not keep.
+import { internalError, invalid, type ApiError, type ApiObject } from "../api/index.ts";
 import type { Store } from "../storage/index.ts";
 import { allocateClusterIp, parseIpv4, type ServiceIpRange } from "./service-ip.ts";
-import { allocateIp, heldIp, isIpReserved, refOf, releaseIp, reserveIp, type ServiceRef } from "./service-ip-reservations.ts";
-import type { RequestContext, ResourceHandler, ResourceStrategy } from "./types.ts";
+import { allocateIp, heldIp, isIpReserved, refOf, releaseIp, reserveIp } from "./service-ip-reservations.ts";
+import type { RequestContext, ResourceStrategy, WriteClaim } from "./types.ts";
 
-interface Claim {
-  readonly ip: string;
-  readonly ref: ServiceRef;
-}
-
-/** What one handler call claimed, and what it gives back once the write succeeded. */
-interface Pending {
-  readonly claimed: Claim[];
-  readonly releaseAfter: Claim[];
-}
-
-export interface ServiceIpAllocator {
-  readonly admit: NonNullable<ResourceStrategy["admit"]>;
-  /** The services handler, releasing addresses on failed writes and on deletion. */
-  wrap(handler: ResourceHandler): ResourceHandler;
-  /** Gives back a deleted Service's address (deletes that bypass the handler: namespace cascade). */
-  released(svc: ApiObject): Promise<void>;
-}
+/** The strategy hooks Services get from the allocator. */
+export type ServiceIpAllocator = Required<Pick<ResourceStrategy, "beginCreate" | "beginUpdate" | "afterDelete">>;
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
@@ -44,102 +26,58 @@ function need(svc: ApiObject): { kind: "none" } | { kind: "auto" } | { kind: "ip
 }
 
 /** alloc.go allocIPs: field.Invalid(spec.clusterIPs, service.Spec.ClusterIPs, "failed to allocate IP
- *  <ip>: provided IP is already allocated"). The value is rendered as Go's %#v of a []string, which
- *  api's invalid() cannot express yet, so the Status is built here with the same shape. */
+ *  <ip>: provided IP is already allocated"); the []string value renders as Go's %#v. */
 export function alreadyAllocated(name: string, clusterIPs: readonly string[], ip: string): ApiError {
-  const value = `[]string{${clusterIPs.map((s) => JSON.stringify(s)).join(", ")}}`;
-  const body = `Invalid value: ${value}: failed to allocate IP ${ip}: provided IP is already allocated`;
-  return new ApiError("Invalid", `Service "${name}" is invalid: spec.clusterIPs: ${body}`, {
-    name,
-    kind: "Service",
-    causes: [{ reason: "FieldValueInvalid", message: body, field: "spec.clusterIPs" }],
-  });
+  const detail = `failed to allocate IP ${ip}: provided IP is already allocated`;
+  return invalid("", "Service", name, [{ type: "FieldValueInvalid", field: "spec.clusterIPs", value: clusterIPs, detail }]);
 }
 
-const isGone = (o: ApiObject, ctx: RequestContext, deleting: boolean): boolean =>
-  !ctx.dryRun && (deleting || o.metadata.deletionTimestamp !== undefined) && (o.metadata.finalizers ?? []).length === 0;
+const NOTHING: WriteClaim = { finish: async () => {} };
 
 export function serviceIpAllocator(range: ServiceIpRange, store: Store): ServiceIpAllocator {
-  const calls = new AsyncLocalStorage<Pending>();
-  const release = async (c: Claim): Promise<void> => {
+  /** Gives `ip` back if `svc` holds its record. The write's outcome stands whatever happens here: an
+   *  unreleased record is an orphan the startup repair removes. */
+  const release = async (ip: string | undefined, svc: ApiObject): Promise<void> => {
+    if (ip === undefined) return;
     try {
-      await releaseIp(store, c.ip, c.ref);
+      await releaseIp(store, ip, refOf(svc));
     } catch {
-      // The write's outcome stands; an unreleased record is an orphan the startup repair removes.
+      // See above: left to repairServiceIpReservations.
     }
   };
 
-  async function claimGiven(svc: ApiObject, ip: string, ctx: RequestContext, pending: Pending | undefined): Promise<void> {
+  /** Claims what `svc` asks for (checks only, on dry run); the claim's obj carries a chosen address. */
+  async function claim(svc: ApiObject, ctx: RequestContext): Promise<WriteClaim> {
+    const want = need(svc);
+    if (want.kind === "none") return NOTHING;
     const ref = refOf(svc);
-    // A patch retried after a conflict comes through here again with what it claimed the first time.
-    if (pending?.claimed.some((c) => c.ip === ip && c.ref.namespace === ref.namespace && c.ref.name === ref.name)) return;
-    const free = ctx.dryRun ? !(await isIpReserved(store, ip)) : await reserveIp(store, ip, ref);
-    const ips = obj(svc.spec).clusterIPs;
-    if (!free) throw alreadyAllocated(ref.name, Array.isArray(ips) && ips.length > 0 ? ips.map(String) : [ip], ip);
-    if (!ctx.dryRun) pending?.claimed.push({ ip, ref });
-  }
-
-  async function claimNext(svc: ApiObject, ctx: RequestContext, pending: Pending | undefined): Promise<void> {
-    const ref = refOf(svc);
-    const again = pending?.claimed.find((c) => c.ref.namespace === ref.namespace && c.ref.name === ref.name);
-    const first = allocateClusterIp(range, ref.namespace, ref.name);
-    const ip = again?.ip ?? (await allocateIp(store, range, { first, ref, dryRun: ctx.dryRun }));
-    // alloc.go: errors.NewInternalError(fmt.Errorf("failed to allocate a serviceIP: %v", ErrFull)).
-    if (ip === undefined) throw internalError(new Error("failed to allocate a serviceIP: range is full"));
-    if (again === undefined && !ctx.dryRun) pending?.claimed.push({ ip, ref });
-    svc.spec = Object.assign(obj(svc.spec), { clusterIP: ip, clusterIPs: [ip] });
-  }
-
-  const admit: ServiceIpAllocator["admit"] = async (next, cur, ctx, op, sub) => {
-    if (sub !== "" || op === "delete") return;
-    const pending = calls.getStore();
-    const had = cur === undefined ? undefined : heldIp(cur);
-    const want = need(next);
-    // A held address never changes (validation rejects it); it is given back when the Service stops
-    // holding one (type changed to ExternalName), after the update succeeded.
-    if (had !== undefined) {
-      if (want.kind === "none" && cur !== undefined) pending?.releaseAfter.push({ ip: had, ref: refOf(cur) });
-      return;
+    let ip: string | undefined;
+    if (want.kind === "ip") {
+      ip = want.ip;
+      const free = ctx.dryRun ? !(await isIpReserved(store, ip)) : await reserveIp(store, ip, ref);
+      const ips = obj(svc.spec).clusterIPs;
+      if (!free) throw alreadyAllocated(ref.name, Array.isArray(ips) && ips.length > 0 ? ips.map(String) : [ip], ip);
+    } else {
+      ip = await allocateIp(store, range, { first: allocateClusterIp(range, ref.namespace, ref.name), ref, dryRun: ctx.dryRun });
+      // alloc.go: errors.NewInternalError(fmt.Errorf("failed to allocate a serviceIP: %v", ErrFull)).
+      if (ip === undefined) throw internalError(new Error("failed to allocate a serviceIP: range is full"));
     }
-    if (want.kind === "ip") await claimGiven(next, want.ip, ctx, pending);
-    else if (want.kind === "auto") await claimNext(next, ctx, pending);
-  };
-
-  /** Runs one write; on failure gives back what it claimed, on success what the result does not hold. */
-  async function write(ctx: RequestContext, fn: () => Promise<ApiObject>, deleting = false): Promise<ApiObject> {
-    const pending: Pending = { claimed: [], releaseAfter: [] };
-    let result: ApiObject;
-    try {
-      result = await calls.run(pending, fn);
-    } catch (err) {
-      await Promise.all(pending.claimed.map(release));
-      throw err;
-    }
-    const kept = isGone(result, ctx, deleting) ? undefined : heldIp(result);
-    const gone = isGone(result, ctx, deleting) ? heldIp(result) : undefined;
-    const back = [...pending.claimed.filter((c) => c.ip !== kept), ...pending.releaseAfter];
-    if (gone !== undefined) back.push({ ip: gone, ref: refOf(result) });
-    await Promise.all(back.map(release));
-    return result;
+    const claimed = ip;
+    const out = want.kind === "auto" ? { ...svc, spec: { ...obj(svc.spec), clusterIP: claimed, clusterIPs: [claimed] } } : svc;
+    return { obj: out, finish: async (ok) => (ok || ctx.dryRun ? undefined : release(claimed, svc)) };
   }
 
-  const released = async (svc: ApiObject): Promise<void> => {
-    const ip = heldIp(svc);
-    if (ip !== undefined) await release({ ip, ref: refOf(svc) });
-  };
-
-  const wrap = (h: ResourceHandler): ResourceHandler => ({
-    ...h,
-    create: (ctx, ns, o, sub) => write(ctx, () => h.create(ctx, ns, o, sub)),
-    update: (ctx, ns, name, o, sub) => write(ctx, () => h.update(ctx, ns, name, o, sub)),
-    patch: (ctx, ns, name, type, patch, opts, sub) => write(ctx, () => h.patch(ctx, ns, name, type, patch, opts, sub)),
-    delete: (ctx, ns, name, options) => write(ctx, () => h.delete(ctx, ns, name, options), true),
-    async deleteCollection(ctx, ns, params) {
-      const list = await h.deleteCollection(ctx, ns, params);
-      await Promise.all(list.items.filter((o) => isGone(o, ctx, true)).map(released));
-      return list;
+  return {
+    beginCreate: claim,
+    async beginUpdate(next, cur, ctx, sub) {
+      if (sub !== "") return undefined;
+      const had = heldIp(cur);
+      if (had === undefined) return claim(next, ctx);
+      // A held address never changes (validation rejects it); it is given back once an update that
+      // stops holding one (type changed to ExternalName) is stored.
+      if (heldIp(next) === had) return undefined;
+      return { finish: async (ok) => (ok && !ctx.dryRun ? release(had, cur) : undefined) };
     },
-  });
-
-  return { admit, wrap, released };
+    afterDelete: (svc) => release(heldIp(svc), svc),
+  };
 }

@@ -15,8 +15,8 @@ function requestedIp(spec: Json): string {
   return str(spec.clusterIP) || str(first);
 }
 
-/** With an allocator the address is chosen in admit() (after validation, as kube's BeginCreate), so a
- *  Service asking for none keeps clusterIP unset here. */
+/** With an allocator the address is chosen by its beginCreate/beginUpdate hook (after validation,
+ *  where kube's allocator runs), so a Service asking for none keeps clusterIP unset here. */
 function defaultServiceSpec(o: ApiObject, spec: Json, range: ServiceIpRange, deferred: boolean): Json {
   const type = typeof spec.type === "string" ? spec.type : "ClusterIP";
   const ports = Array.isArray(spec.ports) ? spec.ports.map((p: unknown) => ({ protocol: "TCP", targetPort: obj(p).port, ...obj(p) })) : spec.ports;
@@ -74,7 +74,7 @@ export function serviceStrategy(range: ServiceIpRange, allocator?: ServiceIpAllo
       const spec = dropClusterIpForExternalName({ ...kept, ...obj(next.spec) }, obj(cur.spec));
       return { ...next, spec: defaultServiceSpec(next, spec, range, deferred) };
     },
-    ...(allocator ? { admit: allocator.admit } : {}),
+    ...allocator,
     validate: (o) => validateClusterIp(obj(o.spec), range),
     validateUpdate: (next, cur, sub) => (sub === "" ? validateClusterIpUpdate(next, cur, range) : []),
   };

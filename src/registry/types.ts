@@ -86,7 +86,19 @@ export interface RegistryOptions {
   serviceIpRange?: ServiceIpRange;
 }
 
-/** Per-kind rules, pure (DESIGN.md ResourceStrategy). Every hook is optional. */
+/** What a begin hook claimed for one write (kube's BeginCreate/BeginUpdate and their FinishFunc). */
+export interface WriteClaim<T extends ApiObject = ApiObject> {
+  /** The object to persist instead of the one the hook was given (e.g. with an allocated field). */
+  readonly obj?: T;
+  /** Called exactly once after the write: ok = false when nothing was persisted (the write failed,
+   *  lost a conflict — a retried patch begins again — or was a dry run): give back what was claimed;
+   *  ok = true: release what the stored object no longer holds. Must not reject: the write's outcome
+   *  stands whatever happens here. */
+  finish(ok: boolean): Promise<void>;
+}
+
+/** Per-kind rules (DESIGN.md ResourceStrategy). Every hook is optional, and a kind without one pays
+ *  nothing for it. prepare/validate are pure; admit and the lifecycle hooks may read and write storage. */
 export interface ResourceStrategy<T extends ApiObject = ApiObject> {
   prepareForCreate?(obj: T, ctx: RequestContext): T;
   /** subresource is "" for the main resource, else "status", "approval", … */
@@ -95,6 +107,15 @@ export interface ResourceStrategy<T extends ApiObject = ApiObject> {
   validateUpdate?(next: T, current: T, subresource: string): FieldError[];
   /** Additional authorization/admission; throws ApiError (Forbidden). */
   admit?(obj: T, current: T | undefined, ctx: RequestContext, op: "create" | "update" | "delete", subresource: string): Promise<void>;
+  /** Runs after validation and admission, just before a create is persisted (not for subresources).
+   *  ctx.dryRun: check (and throw) as for a real write but claim nothing. */
+  beginCreate?(obj: T, ctx: RequestContext): Promise<WriteClaim<T> | undefined>;
+  /** As beginCreate, for every update of an existing object (PUT, PATCH — once per attempt — /scale
+   *  and subresources; `subresource` says which). */
+  beginUpdate?(next: T, current: T, ctx: RequestContext, subresource: string): Promise<WriteClaim<T> | undefined>;
+  /** The object is gone from storage (DELETE, deletecollection, the last finalizer removed from an
+   *  object being deleted, a namespace's content removed with it). Never on dry run. Must not reject. */
+  afterDelete?(deleted: T, ctx: RequestContext): Promise<void>;
   /** kube's AllowCreateOnUpdate: PUT of a missing object creates it (rbac kinds, events, leases). */
   allowCreateOnUpdate?: boolean;
   /** Subresources this strategy handles itself in prepareForUpdate (e.g. CSR "approval"). */
