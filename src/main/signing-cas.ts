@@ -11,7 +11,7 @@ import {
   KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBE_APISERVER_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, LEGACY_UNKNOWN_SIGNER, verifyCsrOnce,
 } from "../api/index.ts";
 import { equalBytes } from "../base/index.ts";
-import { formatDn, parseCertificatesPem, parsePrivateKeyPem, publicKeyMatches, type Certificate } from "../pki/index.ts";
+import { parseCertificatesPem, parsePrivateKeyPem, publicKeyMatches, type Certificate } from "../pki/index.ts";
 import { readFile } from "node:fs/promises";
 
 /** Flag infix → signerName (kube-controller-manager's csrsigning-* controllers). */
@@ -105,9 +105,10 @@ export function signerFromPems(p: SignerPems, f: SignerFiles, env: Env): Signer 
   }
   const found = orderSigningChain(certs, key.publicKey);
   if (found === undefined) throw fail("key", `does not match any certificate in ${f.certFile}`);
-  if (found.ca.basicConstraints?.ca !== true) throw fail("cert", `certificate "${formatDn(found.ca.subject)}" is not a CA (basicConstraints CA:TRUE)`);
+  // The signer checks the CA itself (ca/ assertSigningCa: CA:TRUE, keyCertSign), naming flag and file.
+  const files = { cert: `${f.flag}-cert-file ${f.certFile}`, key: `${f.flag}-key-file ${f.keyFile}` };
   // verifyCsrOnce: the API already verified this very (cached) Csr when the request was created.
-  return createLocalSigner({ signerName: "kubernetes", caCertificate: found.ca, key: localKeySigner(key), chain: found.chain, verifyCsr: verifyCsrOnce, ...env });
+  return createLocalSigner({ signerName: "kubernetes", caCertificate: found.ca, key: localKeySigner(key), chain: found.chain, verifyCsr: verifyCsrOnce, files, ...env });
 }
 
 function pairOf(flag: string, files: CertKeyFiles | undefined): SignerFiles | undefined {
