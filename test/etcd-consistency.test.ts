@@ -102,6 +102,8 @@ describe("consistent reads across replicas on one etcd", { skip: !etcdAvailable(
       const updated = await store.guaranteedUpdate("ns", "upd", (o) => ({ ...o, data: { k: "2" } }));
       assert.deepEqual(updated.data, { k: "2" });
       assert.equal(cache.revisionFetches, beforeUpdate, "an update whose cached object is current fetches no revision");
+      for (const resourceVersion of ["0", updated.metadata.resourceVersion]) assert.deepEqual((await store.get("ns", "upd", { resourceVersion }))?.data, { k: "2" });
+      assert.equal(cache.revisionFetches, beforeUpdate, "GET at 0 or at the object's own resourceVersion fetches no revision");
     } finally {
       await a.close();
       await b.close();

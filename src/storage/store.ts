@@ -63,7 +63,8 @@ class BackendStore<T extends ApiObject> implements Store<T> {
     const key = this.#key(namespace, name);
     const rv = parseResourceVersion(options.resourceVersion);
     const kv = await this.#backend.get(key, rv === undefined ? {} : { notOlderThan: rv });
-    if (rv !== undefined && rv > 0) await checkReached(this.#backend, rv);
+    // An object at or past N proves the store reached N; otherwise ask (on etcd: one revision fetch).
+    if (rv !== undefined && rv > 0 && (kv === undefined || kv.modRevision < rv)) await checkReached(this.#backend, rv);
     return kv === undefined ? undefined : decodeObject<T>(kv);
   }
 
