@@ -1,5 +1,6 @@
-// The batch writer behind Io.writeFilesAtomic (part of the Io implementation, like io.ts): thousands of
-// files for `kpki init`, each atomic (temp + rename), with one durability pass for the lot.
+// The batch writer behind Io.writeFilesAtomic and Io.stageFiles (part of the Io implementation, like
+// io.ts): thousands of files for `kpki init`, each atomic (temp + rename), with one durability pass
+// (one syncfs) for the lot.
 import { execFile } from "node:child_process";
 import { close, fchmod, fsync, open, rename, unlink, write } from "node:fs";
 import { dirname, basename, join } from "node:path";
