@@ -76,6 +76,17 @@ describe("generic handler: create/get/update/delete", () => {
     assert.equal(same.metadata.generation, 2);
   });
 
+  it("concurrent updates without resourceVersion are retried on the new state (kube's GuaranteedUpdate); pinned ones conflict", async () => {
+    const t = await harness();
+    const h = t.h("", "configmaps");
+    const made = await h.create(t.ctx(), "default", cm("race", { n: "0" }));
+    const { resourceVersion: _rv, ...meta } = made.metadata;
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => h.update(t.ctx(), "default", "race", { ...made, metadata: meta, data: { n: String(i + 1) } })));
+    assert.deepEqual(results.filter((r) => r.status === "rejected"), [], "no unconditional PUT lost to another");
+    const pinned = await Promise.allSettled(Array.from({ length: 4 }, (_, i) => h.update(t.ctx(), "default", "race", { ...made, data: { n: `p${i}` } })));
+    assert.ok(pinned.every((r) => r.status === "rejected" && r.reason instanceof ApiError && r.reason.code === "Conflict"), "a stale resourceVersion stays a conflict");
+  });
+
   it("update of a missing object: NotFound, or create for kinds that allow it", async () => {
     const t = await harness();
     await assert.rejects(t.h("", "configmaps").update(t.ctx(), "default", "x", cm("x")), rejectsWith("NotFound"));

@@ -189,16 +189,26 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
       checkUnknownFields(ctx, info, obj);
       reconcileNamespace(info, obj, namespace);
       reconcileName(obj, name);
-      const cur = await mapStorage(info, name, () => store.get(info.namespaced ? namespace : "", name));
-      if (cur === undefined) {
-        if (sub === "" && strategy.allowCreateOnUpdate) return persistCreate(ctx, obj, "Update");
-        throw notFound(info.group, info.resource, name);
-      }
       const rv = obj.metadata.resourceVersion;
-      if (rv !== undefined && rv !== "" && rv !== cur.metadata.resourceVersion) {
-        throw conflict(info.group, info.resource, name, "the object has been modified; please apply your changes to the latest version and try again");
+      const pinned = rv !== undefined && rv !== "";
+      // kube's GuaranteedUpdate: a PUT without a resourceVersion is unconditional, so a race lost to
+      // another writer is retried on the new state instead of answered 409.
+      for (let attempt = 0; ; attempt++) {
+        const cur = await mapStorage(info, name, () => store.get(info.namespaced ? namespace : "", name));
+        if (cur === undefined) {
+          if (sub === "" && strategy.allowCreateOnUpdate) return persistCreate(ctx, obj, "Update");
+          throw notFound(info.group, info.resource, name);
+        }
+        if (pinned && rv !== cur.metadata.resourceVersion) {
+          throw conflict(info.group, info.resource, name, "the object has been modified; please apply your changes to the latest version and try again");
+        }
+        try {
+          return await persistUpdate(ctx, cur, structuredClone(obj), sub, "Update");
+        } catch (err) {
+          // As the Store's guaranteedUpdate: give up only after 100 lost races in a row.
+          if (!(err instanceof ApiError && err.code === "Conflict") || pinned || attempt >= 99) throw err;
+        }
       }
-      return persistUpdate(ctx, cur, obj, sub, "Update");
     },
 
     async patch(ctx, namespace, name, type: PatchType, patch, opts, subresource) {
