@@ -22,7 +22,7 @@ const ACCEPTED =
   "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json";
 
 /** The resourceVersion a patch document asks for, if any (a precondition: no retry on conflict). */
-function pinnedResourceVersion(type: PatchType, patch: unknown): string | undefined {
+export function pinnedResourceVersion(type: PatchType, patch: unknown): string | undefined {
   if (type === "json") {
     if (!Array.isArray(patch)) return undefined;
     const op = (patch as unknown[]).find((o) => isObject(o) && o.path === "/metadata/resourceVersion" && (o.op === "replace" || o.op === "add"));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ApiError, type ApiObject } from "../api/index.ts";
+import { createMemoryBackend, type GetOptions, type KeyValue, type StorageBackend } from "../storage/index.ts";
 import { cm, harness } from "./testing.ts";
 
 /** A valid Deployment spec (selector matching the template, one container). */
@@ -223,5 +224,84 @@ describe("generic handler: create/get/update/delete", () => {
     await assert.rejects(roles.create(t.ctx(undefined, { fieldValidation: "Strict" }), "default", role), rejectsWith("BadRequest", 'strict decoding error: unknown field "rules[0].verb"'));
     const r = await roles.create(t.ctx(), "default", role);
     assert.deepEqual(r.rules, [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }]);
+  });
+});
+
+/** The backend's methods bound to it (its private fields need the real receiver). */
+function bound(b: StorageBackend): StorageBackend {
+  return {
+    get: (k, o) => b.get(k, o),
+    list: (p, o) => b.list(p, o),
+    create: (k, v) => b.create(k, v),
+    update: (k, v, r) => b.update(k, v, r),
+    delete: (k, r) => b.delete(k, r),
+    watch: (p, a, s) => b.watch(p, a, s),
+    currentRevision: () => b.currentRevision(),
+    close: () => b.close(),
+  };
+}
+
+/** A memory backend whose "any revision" reads (a watch cache's) come from a snapshot taken by
+ *  freeze(), so an update's first read is really stale; counts the latest reads. */
+function cacheLike(): { backend: StorageBackend; freeze(): void; latestReads(): number } {
+  const inner = createMemoryBackend();
+  let frozen: Map<string, KeyValue | undefined> | undefined;
+  let latest = 0;
+  const get = async (key: string, o: GetOptions = {}): Promise<KeyValue | undefined> => {
+    if (o.notOlderThan === undefined || frozen === undefined) {
+      if (o.notOlderThan === undefined) latest++;
+      return inner.get(key);
+    }
+    if (!frozen.has(key)) frozen.set(key, await inner.get(key));
+    return frozen.get(key);
+  };
+  const backend: StorageBackend = { ...bound(inner), get };
+  return { backend, freeze: () => void (frozen = new Map()), latestReads: () => latest };
+}
+
+describe("PUT and PATCH start from the cached object (kube's GuaranteedUpdate)", () => {
+  const setup = async () => {
+    const c = cacheLike();
+    const t = await harness({ backend: c.backend });
+    const h = t.h("", "configmaps");
+    const v1 = await h.create(t.ctx(), "default", cm("x", { a: "1" }));
+    c.freeze();
+    assert.deepEqual((await h.get(t.ctx(), "default", "x", undefined, { resourceVersion: "0" })).data, { a: "1" }, "the stale view holds v1");
+    const v2 = await h.update(t.ctx(), "default", "x", { ...v1, data: { a: "2" } });
+    return { c, t, h, v1, v2 };
+  };
+
+  it("a PUT pinned to the latest resourceVersion succeeds though the cached copy is older; one pinned to the old one is 409", async () => {
+    const { t, h, v1, v2 } = await setup();
+    const v3 = await h.update(t.ctx(), "default", "x", { ...v2, data: { a: "3" } });
+    assert.deepEqual(v3.data, { a: "3" });
+    await assert.rejects(h.update(t.ctx(), "default", "x", { ...v1, data: { a: "old" } }), rejectsWith("Conflict"));
+  });
+
+  it("a PATCH applies to the latest state, not the cached copy", async () => {
+    const { t, h } = await setup();
+    const out = await h.patch(t.ctx(), "default", "x", "merge", { data: { b: "B" } }, {});
+    assert.deepEqual(out.data, { a: "2", b: "B" });
+  });
+
+  it("an object the cached copy lacks is updated, not 404", async () => {
+    const { c, t, h } = await setup();
+    c.freeze();
+    await assert.rejects(h.get(t.ctx(), "default", "late", undefined, { resourceVersion: "0" }), rejectsWith("NotFound"));
+    const made = await h.create(t.ctx(), "default", cm("late", { a: "1" }));
+    const out = await h.update(t.ctx(), "default", "late", { ...made, data: { a: "2" } });
+    assert.deepEqual(out.data, { a: "2" });
+  });
+
+  it("costs no read of the latest state when the cached copy is current", async () => {
+    const c = cacheLike();
+    const t = await harness({ backend: c.backend });
+    const h = t.h("", "configmaps");
+    const v1 = await h.create(t.ctx(), "default", cm("y", { a: "1" }));
+    const before = c.latestReads();
+    const v2 = await h.update(t.ctx(), "default", "y", { ...v1, data: { a: "2" } });
+    await h.patch(t.ctx(), "default", "y", "merge", { data: { b: "B" } }, {});
+    assert.ok(Number(v2.metadata.resourceVersion) > Number(v1.metadata.resourceVersion));
+    assert.equal(c.latestReads() - before, 0);
   });
 });

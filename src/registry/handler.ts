@@ -17,7 +17,7 @@ import {
 } from "../api/index.ts";
 import type { Clock, RandomSource } from "../base/index.ts";
 import type { Store, Ticker } from "../storage/index.ts";
-import { applyPatchDocument, applyScalePatch } from "./handler-patch.ts";
+import { applyPatchDocument, applyScalePatch, pinnedResourceVersion } from "./handler-patch.ts";
 import { fromScale, toScale } from "./scale.ts";
 import { deleteCollection, list, watch } from "./handler-read.ts";
 import { IMMORTAL_NAMESPACES } from "./kinds.ts";
@@ -64,6 +64,31 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
     if (obj === undefined) throw notFound(info.group, info.resource, name);
     return obj;
   };
+
+  /**
+   * kube's GuaranteedUpdate around one PUT or PATCH: `attempt` first runs on the stored object as a
+   * watch cache holds it (resourceVersion "0": no etcd round trip), since the write is compare-and-swap
+   * on its resourceVersion. An error on that copy stands only if the latest state has the same
+   * resourceVersion (kube's origStateIsCurrent); otherwise the attempt runs again on the latest. A lost
+   * race (Conflict) on the latest state is retried `retries` times. On SQLite the first read is the latest.
+   */
+  async function guaranteedUpdate(namespace: string, name: string, retries: number, attempt: (cur: ApiObject | undefined) => Promise<ApiObject>): Promise<ApiObject> {
+    const read = (params: GetParams): Promise<ApiObject | undefined> => mapStorage(info, name, () => store.get(info.namespaced ? namespace : "", name, params));
+    let cur = await read({ resourceVersion: "0" });
+    let stale = true;
+    for (let lost = 0; ; ) {
+      try {
+        return await attempt(cur);
+      } catch (err) {
+        const retry = !stale && err instanceof ApiError && err.code === "Conflict" && lost++ < retries;
+        if (!stale && !retry) throw err;
+        const latest = await read({});
+        if (stale && latest?.metadata.resourceVersion === cur?.metadata.resourceVersion) throw err;
+        stale = false;
+        cur = latest;
+      }
+    }
+  }
 
   async function persistCreate(ctx: RequestContext, obj: ApiObject, operation: "Update" | "Apply", applied?: unknown): Promise<ApiObject> {
     for (const f of SYSTEM_FIELDS) delete obj.metadata[f];
@@ -191,33 +216,27 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
       reconcileName(obj, name);
       const rv = obj.metadata.resourceVersion;
       const pinned = rv !== undefined && rv !== "";
-      // kube's GuaranteedUpdate: a PUT without a resourceVersion is unconditional, so a race lost to
-      // another writer is retried on the new state instead of answered 409.
-      for (let attempt = 0; ; attempt++) {
-        const cur = await mapStorage(info, name, () => store.get(info.namespaced ? namespace : "", name));
+      // A PUT without a resourceVersion is unconditional: a race lost to another writer is retried on
+      // the new state instead of answered 409 (100 times, as the Store's guaranteedUpdate).
+      return guaranteedUpdate(namespace, name, pinned ? 0 : 99, async (cur) => {
         if (cur === undefined) {
-          if (sub === "" && strategy.allowCreateOnUpdate) return persistCreate(ctx, obj, "Update");
+          if (sub === "" && strategy.allowCreateOnUpdate) return persistCreate(ctx, structuredClone(obj), "Update");
           throw notFound(info.group, info.resource, name);
         }
         if (pinned && rv !== cur.metadata.resourceVersion) {
           throw conflict(info.group, info.resource, name, "the object has been modified; please apply your changes to the latest version and try again");
         }
-        try {
-          return await persistUpdate(ctx, cur, structuredClone(obj), sub, "Update");
-        } catch (err) {
-          // As the Store's guaranteedUpdate: give up only after 100 lost races in a row.
-          if (!(err instanceof ApiError && err.code === "Conflict") || pinned || attempt >= 99) throw err;
-        }
-      }
+        return persistUpdate(ctx, cur, structuredClone(obj), sub, "Update");
+      });
     },
 
     async patch(ctx, namespace, name, type: PatchType, patch, opts, subresource) {
       const sub = subresourceOk(subresource);
       void opts;
       if (sub === "scale") return scaleUpdate(ctx, namespace, name, (scale) => applyScalePatch(scale, type, patch));
-      // kube's patcher retries on a lost race unless the patch itself pinned a resourceVersion.
-      for (let attempt = 0; ; attempt++) {
-        const cur = await mapStorage(info, name, () => store.get(info.namespaced ? namespace : "", name));
+      // kube's patcher retries on a lost race (5 times) unless the patch itself pinned a resourceVersion.
+      const pinned = pinnedResourceVersion(type, patch) !== undefined;
+      return guaranteedUpdate(namespace, name, pinned ? 0 : 4, async (cur) => {
         if (cur === undefined) {
           if (type !== "apply" || sub !== "") throw notFound(info.group, info.resource, name);
           const obj = checkBody(info, structuredClone(patch));
@@ -226,16 +245,12 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
           reconcileName(obj, name);
           return persistCreate(ctx, obj, "Apply", patch);
         }
-        const { next, pinned } = applyPatchDocument(info, cur, type, patch, ctx.fieldManager ?? "unknown");
+        const { next } = applyPatchDocument(info, cur, type, patch, ctx.fieldManager ?? "unknown");
         checkPatchedName(info, next, name, namespace);
         checkUnknownFields(ctx, info, next);
         reconcileNamespace(info, next, namespace);
-        try {
-          return await persistUpdate(ctx, cur, next, sub, type === "apply" ? "Apply" : "Update", type === "apply" ? patch : undefined);
-        } catch (err) {
-          if (!(err instanceof ApiError && err.code === "Conflict") || pinned || attempt >= 4) throw err;
-        }
-      }
+        return persistUpdate(ctx, cur, next, sub, type === "apply" ? "Apply" : "Update", type === "apply" ? patch : undefined);
+      });
     },
 
     async delete(ctx, namespace, name, options: DeleteOptions) {

@@ -3,7 +3,7 @@
 import { findResource, type ApiObject, type RbacObject } from "../api/index.ts";
 import { RbacIndex, privilegedGroupAuthorizer, unionAuthorizer, type UserInfo } from "../auth/index.ts";
 import { fixedClock, seededRandom } from "../base/index.ts";
-import { createMemoryBackend, createStore } from "../storage/index.ts";
+import { createMemoryBackend, createStore, type StorageBackend } from "../storage/index.ts";
 import { ensureDefaultNamespaces } from "./bootstrap.ts";
 import { createRegistry, memoizeStores } from "./registry.ts";
 import type { ServiceIpRange } from "./service-ip.ts";
@@ -21,8 +21,9 @@ export interface Harness {
   ctx(user?: UserInfo, over?: Partial<RequestContext>): RequestContext;
 }
 
-export async function harness(opts: { serviceIpRange?: ServiceIpRange } = {}): Promise<Harness> {
-  const backend = createMemoryBackend();
+/** `backend`: storage under the stores (default a fresh memory backend). */
+export async function harness(opts: { serviceIpRange?: ServiceIpRange; backend?: StorageBackend } = {}): Promise<Harness> {
+  const { backend = createMemoryBackend(), ...registryOpts } = opts;
   const clock = fixedClock("2026-11-22T20:00:00Z");
   const random = seededRandom(7);
   const stores = memoizeStores((info) =>
@@ -30,7 +31,7 @@ export async function harness(opts: { serviceIpRange?: ServiceIpRange } = {}): P
   );
   const rbac = new RbacIndex();
   const authorizer = unionAuthorizer(privilegedGroupAuthorizer(["system:masters"]), rbac);
-  const registry = createRegistry({ stores, authorizer, rules: rbac, clock, random, ...opts });
+  const registry = createRegistry({ stores, authorizer, rules: rbac, clock, random, ...registryOpts });
   await ensureDefaultNamespaces(stores);
   return {
     registry,
