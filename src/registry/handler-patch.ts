@@ -64,15 +64,15 @@ function applyWithPruning(cur: ApiObject, patch: unknown, manager: string): unkn
   return merged;
 }
 
-export function applyPatchDocument(info: ResourceInfo, cur: ApiObject, type: PatchType, patch: unknown, manager = "unknown"): { next: ApiObject; pinned: boolean } {
+/** The patched object; a patch pinned to another resourceVersion (see pinnedResourceVersion) is 409. */
+export function applyPatchDocument(info: ResourceInfo, cur: ApiObject, type: PatchType, patch: unknown, manager = "unknown"): ApiObject {
   const pinned = pinnedResourceVersion(type, patch);
   if (pinned !== undefined && pinned !== cur.metadata.resourceVersion) {
     throw conflict(info.group, info.resource, cur.metadata.name ?? "", "the object has been modified; please apply your changes to the latest version and try again");
   }
   const result = type === "apply" ? applyWithPruning(cur, patch, manager) : applyByType(cur, type, patch);
   if (!isObject(result)) throw new ApiError("BadRequest", "the patched object is not a JSON object");
-  const next = checkBody(info, result);
-  return { next, pinned: pinned !== undefined };
+  return checkBody(info, result);
 }
 
 /** A patch of the /scale subresource applies to the Scale object, not the parent. */

@@ -245,7 +245,7 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
           reconcileName(obj, name);
           return persistCreate(ctx, obj, "Apply", patch);
         }
-        const { next } = applyPatchDocument(info, cur, type, patch, ctx.fieldManager ?? "unknown");
+        const next = applyPatchDocument(info, cur, type, patch, ctx.fieldManager ?? "unknown");
         checkPatchedName(info, next, name, namespace);
         checkUnknownFields(ctx, info, next);
         reconcileNamespace(info, next, namespace);
