@@ -83,6 +83,30 @@ describe("several kpki replicas on one etcd", { skip: SKIP }, () => {
     }
   });
 
+  it("optimistic concurrency across replicas: GET + PUT with resourceVersion, retried on 409, loses no increment", async () => {
+    // PUTs start from each replica's cached copy (kube's GuaranteedUpdate); one that is stale must
+    // never let a PUT pinned to an old resourceVersion through.
+    const [a, b] = replicas as [TestReplica, TestReplica];
+    const path = "/api/v1/namespaces/default/configmaps/counter";
+    assert.equal((await a.client.call("POST", "/api/v1/namespaces/default/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "counter" }, data: { n: "0" } })).status, 201);
+    let conflicts = 0;
+    const bump = async (r: TestReplica): Promise<void> => {
+      for (;;) {
+        const cur = (await r.client.call("GET", path)).body as { metadata: Record<string, unknown>; data: { n: string } };
+        const put = await r.client.call("PUT", path, { ...cur, data: { n: String(Number(cur.data.n) + 1) } });
+        if (put.status === 200) return;
+        assert.equal(put.status, 409, JSON.stringify(put.body));
+        conflicts++;
+      }
+    };
+    await Promise.all(Array.from({ length: 12 }, async (_, i) => {
+      for (let k = 0; k < 5; k++) await bump(i % 2 === 0 ? a : b);
+    }));
+    const final = (await b.client.call("GET", path)).body as { data: { n: string } };
+    assert.equal(final.data.n, "60", `${conflicts} conflicts retried`);
+    assert.ok(conflicts > 0, "the clients did race");
+  });
+
   it("runs the controllers on exactly one replica and signs a CSR approved on another once", async () => {
     const lead = await leader(replicas);
     const started = replicas.filter((r) => r.logs.some((l) => l.includes("became leader")));
