@@ -8,7 +8,7 @@ import type { BackendEvent, StorageBackend } from "../src/storage/index.ts";
 import { openEtcdBackend } from "../src/storage/etcd/index.ts";
 import type { EtcdBackendOptions } from "../src/storage/etcd/index.ts";
 import { readWatch, take } from "../src/storage/conformance-helpers.ts";
-import { startEtcd } from "./helpers/etcd.ts";
+import { freezeMember, startEtcd } from "./helpers/etcd.ts";
 import type { EtcdCluster } from "./helpers/etcd.ts";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -76,7 +76,7 @@ describe("a frozen etcd (SIGSTOP: connections stay open, nothing answers)", () =
     try {
       b = await openEtcdBackend({ ...optionsFor(c), cache: true, requestTimeoutMs: 3000 });
       await b.create("/frozen/a", enc("1"));
-      etcd?.kill("SIGSTOP");
+      await freezeMember(c.members[0]!);
       // One deadline (3 s) each: a read must not wait for the revision fetch and then for etcd again.
       const readMs = await failsWith("unavailable", () => b!.get("/frozen/a"));
       const writeMs = await failsWith("unavailable", () => b!.create("/frozen/b", enc("1")));

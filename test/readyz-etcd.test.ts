@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer, storageHealthCheck, type RunningKpki } from "../src/main/start-server.ts";
 import { createMemoryBackend, type StorageBackend } from "../src/storage/index.ts";
-import { etcdAvailable, startEtcd, type EtcdCluster } from "./helpers/etcd.ts";
+import { etcdAvailable, freezeMember, startEtcd, type EtcdCluster } from "./helpers/etcd.ts";
 import { waitUntil } from "./helpers/kpki.ts";
 import { adminIdentity, apiClient, type ApiClient } from "./helpers/replicas.ts";
 
@@ -107,7 +107,7 @@ describe("/readyz on etcd", { skip: !etcdAvailable() && "etcd is not installed",
       assert.deepEqual([ready.status, ready.text], [200, "[+]ping ok\n[+]etcd ok\n[+]etcd-readiness ok\n[+]shutdown ok\nreadyz check passed\n"]);
       assert.deepEqual([(await probe(client, "/readyz/etcd")).text, (await probe(client, "/livez?verbose")).text], ["ok", "[+]ping ok\nlivez check passed\n"]);
 
-      member.process?.kill("SIGSTOP"); // frozen: connections stay open, nothing answers
+      await freezeMember(member); // frozen: connections stay open, nothing answers
       await expectNotReady(client, "etcd frozen");
       member.process?.kill("SIGCONT");
       await expectReadyAgain(client, "etcd thawed");

@@ -4,7 +4,7 @@
 // the flags `kpki etcd flags` prints. Data lives in a temp dir (tmpfs when there is one).
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -193,4 +193,23 @@ function opensslCertificates(pki: string): void {
   leaf("etcd/server", "/CN=localhost", both);
   leaf("etcd/peer", "/CN=localhost", both);
   leaf("apiserver-etcd-client", "/O=system:masters/CN=kube-apiserver-etcd-client", "extendedKeyUsage=clientAuth");
+}
+
+/** SIGSTOP a member and wait until every one of its threads is stopped ("T" in /proc): kill() only
+ *  queues the signal, and a request sent in the next instant could still be answered. */
+export async function freezeMember(member: EtcdMember): Promise<void> {
+  const pid = member.process?.pid;
+  if (pid === undefined) throw new Error(`etcd member ${member.name} is not running`);
+  member.process?.kill("SIGSTOP");
+  const stopped = (): boolean => {
+    try {
+      return readdirSync(`/proc/${pid}/task`).every((t) => / T /.test(readFileSync(`/proc/${pid}/task/${t}/stat`, "utf8").replace(/^.*\)/, ")")));
+    } catch {
+      return false;
+    }
+  };
+  for (const end = Date.now() + 5000; !stopped(); ) {
+    if (Date.now() > end) throw new Error(`etcd member ${member.name} did not stop`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
