@@ -4,7 +4,11 @@ import * as fs from "node:fs";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nodeBatchFs, stageFiles, writeAllAtomic, type BatchFile, type BatchFs } from "./io-batch.ts";
+import { nodeBatchFs, stageFiles, type BatchFile, type BatchFs } from "./io-batch.ts";
+import { addAndCommit } from "./testing.ts";
+
+/** One batch staged and committed, aborted on a failure. */
+const writeAllAtomic = (files: readonly BatchFile[], fs: BatchFs = nodeBatchFs): Promise<void> => addAndCommit(stageFiles(fs), files);
 
 /** node:fs with a call counter per operation, open descriptors tracked and one injectable failure. */
 type Fault = { op: keyof BatchFs; nth: number };

@@ -1,4 +1,4 @@
-// The batch writer behind Io.writeFilesAtomic and Io.stageFiles (part of the Io implementation, like
+// The batch writer behind Io.stageFiles (part of the Io implementation, like
 // io.ts): thousands of files for `kpki init`, each atomic (temp + rename), with one durability pass
 // (one syncfs) for the lot.
 import { execFile } from "node:child_process";
@@ -155,18 +155,6 @@ export function stageFiles(fs: BatchFs = nodeBatchFs): StagedFiles {
       }));
     },
   };
-}
-
-/** The files of one call, staged and committed (see stageFiles). */
-export async function writeAllAtomic(files: readonly BatchFile[], fs: BatchFs = nodeBatchFs): Promise<void> {
-  const staged = stageFiles(fs);
-  try {
-    await staged.add(files);
-    await staged.commit();
-  } catch (err) {
-    await staged.abort();
-    throw err;
-  }
 }
 
 async function fsyncDir(fs: BatchFs, path: string): Promise<void> {

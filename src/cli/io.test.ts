@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CliError } from "./errors.ts";
 import { nodeIo } from "./io.ts";
-import { kpkiCommand } from "./testing.ts";
+import { addAndCommit, kpkiCommand } from "./testing.ts";
 
-test("writeFilesAtomic: contents, exact modes, replaces old files, leaves no temp files", async () => {
+test("stageFiles: contents, exact modes, replaces old files, leaves no temp files", async () => {
   const dir = mkdtempSync(join(tmpdir(), "kpki-io-"));
   try {
     const io = nodeIo({ cwd: dir });
@@ -20,7 +20,7 @@ test("writeFilesAtomic: contents, exact modes, replaces old files, leaves no tem
       { path: "pki/sub/b.crt", data: new Uint8Array([1, 2, 3]), mode: 0o644 },
       ...Array.from({ length: 100 }, (_, i) => ({ path: `pki/sub/n${i}.key`, data: `k${i}`, mode: 0o600 })),
     ];
-    await io.writeFilesAtomic!(files);
+    await addAndCommit(io.stageFiles!(), files);
     assert.equal(readFileSync(join(dir, "pki/old.crt"), "utf8"), "new cert\n");
     assert.deepEqual([...readFileSync(join(dir, "pki/sub/b.crt"))], [1, 2, 3]);
     assert.equal(readFileSync(join(dir, "pki/sub/n42.key"), "utf8"), "k42");
@@ -35,13 +35,13 @@ test("writeFilesAtomic: contents, exact modes, replaces old files, leaves no tem
   }
 });
 
-test("writeFilesAtomic: a failure names the file, in one line, and leaves no temp files", async () => {
+test("stageFiles: a failure names the file, in one line, and leaves no temp files", async () => {
   const dir = mkdtempSync(join(tmpdir(), "kpki-io-"));
   try {
     const io = nodeIo({ cwd: dir });
     await io.mkdirp("ok");
     await assert.rejects(
-      () => io.writeFilesAtomic!([{ path: "ok/a.crt", data: "a" }, { path: "missing/b.key", data: "b", mode: 0o600 }]),
+      () => addAndCommit(io.stageFiles!(), [{ path: "ok/a.crt", data: "a" }, { path: "missing/b.key", data: "b", mode: 0o600 }]),
       (e: unknown) => e instanceof CliError && /^cannot write .*missing\/b\.key: no such file or directory$/.test(e.message),
     );
     assert.deepEqual(readdirSync(join(dir, "ok")).filter((f) => f.endsWith(".tmp")), []);

@@ -4,7 +4,8 @@ import { open, readFile, rename, mkdir, readdir, stat, unlink } from "node:fs/pr
 import { resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { CliError } from "./errors.ts";
-import { TEMP_NAME, stageFiles, tempNameFor, writeAllAtomic, type BatchFile } from "./io-batch.ts";
+import { TEMP_NAME, stageFiles, tempNameFor, type BatchFile } from "./io-batch.ts";
+import type { FileStage } from "../cluster/index.ts";
 
 export interface ApiTarget {
   server: string;
@@ -24,11 +25,9 @@ export interface Io {
   readText(path: string): Promise<string>;
   exists(path: string): Promise<boolean>;
   writeFileAtomic(path: string, data: string | Uint8Array, opts?: { mode?: number }): Promise<void>;
-  /** Many files, each atomic like writeFileAtomic, with one durability pass for the lot (optional:
-   *  callers fall back to writeFileAtomic per file). On failure some files may already be in place. */
-  writeFilesAtomic?(files: readonly FileToWrite[]): Promise<void>;
-  /** Files added over time (temp files written at once) and made visible together on commit, with one
-   *  durability pass for all (optional, like writeFilesAtomic). See io-batch.ts stageFiles. */
+  /** Many files, each atomic like writeFileAtomic: added over time (temp files written at once) and
+   *  made visible together on commit, with one durability pass for all (optional: callers fall back
+   *  to writeFileAtomic per file). See io-batch.ts stageFiles. */
   stageFiles?(): FileStage;
   mkdirp(path: string): Promise<void>;
   listDir(path: string): Promise<string[]>;
@@ -40,12 +39,6 @@ export interface Io {
     headers?: Record<string, string>,
   ): Promise<{ status: number; body: unknown; text: string }>;
   sleep(ms: number): Promise<void>;
-}
-
-export interface FileStage {
-  add(files: readonly FileToWrite[]): Promise<void>;
-  commit(): Promise<void>;
-  abort(): Promise<void>;
 }
 
 export interface FileToWrite {
@@ -167,9 +160,6 @@ export function nodeIo(opts: NodeIoOptions = {}): Io {
       } catch (err) {
         throw new CliError("io", `cannot write ${path}: ${reason(err)}`);
       }
-    },
-    async writeFilesAtomic(files) {
-      await asWriteError(writeAllAtomic(files.map(absFile)));
     },
     stageFiles() {
       const staged = stageFiles();

@@ -62,3 +62,15 @@ export async function pipeKpki(a: readonly string[], b: readonly string[], cwd: 
 }
 
 export const REPO_ROOT = ROOT;
+
+/** A file stage (Io.stageFiles, io-batch's stageFiles) used as `kpki init` uses it: add the files,
+ *  commit, and abort — no temp file left — when either fails. */
+export async function addAndCommit<F>(stage: { add(files: readonly F[]): Promise<void>; commit(): Promise<void>; abort(): Promise<void> }, files: readonly F[]): Promise<void> {
+  try {
+    await stage.add(files);
+    await stage.commit();
+  } catch (err) {
+    await stage.abort();
+    throw err;
+  }
+}

@@ -7,7 +7,7 @@ export type { PkiPlan, PlanStep, PlanAction, ExistingItem, ExistingState } from 
 export { loadExisting } from "./existing.ts";
 export type { PkiSource } from "./existing.ts";
 export { applyPlan, issueLeaf, localCa, writeIssued, subjectOf } from "./apply.ts";
-export type { PkiSink, ApplyOptions, Issued, LocalCa, LeafRequest } from "./apply.ts";
+export type { PkiSink, FileStage, ApplyOptions, Issued, LocalCa, LeafRequest } from "./apply.ts";
 export { renderKubeconfig, defaultServerUrl } from "./kubeconfig.ts";
 export { addContextClusterAlias } from "./kubeconfig-alias.ts";
 export type { KubeconfigIdentity } from "./kubeconfig.ts";
