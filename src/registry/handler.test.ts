@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ApiError, type ApiObject } from "../api/index.ts";
-import { createMemoryBackend, type GetOptions, type KeyValue, type StorageBackend } from "../storage/index.ts";
+import { createMemoryBackend, staleReadsBackend } from "../storage/index.ts";
 import { cm, harness } from "./testing.ts";
 
 /** A valid Deployment spec (selector matching the template, one container). */
@@ -227,42 +227,10 @@ describe("generic handler: create/get/update/delete", () => {
   });
 });
 
-/** The backend's methods bound to it (its private fields need the real receiver). */
-function bound(b: StorageBackend): StorageBackend {
-  return {
-    get: (k, o) => b.get(k, o),
-    list: (p, o) => b.list(p, o),
-    create: (k, v) => b.create(k, v),
-    update: (k, v, r) => b.update(k, v, r),
-    delete: (k, r) => b.delete(k, r),
-    watch: (p, a, s) => b.watch(p, a, s),
-    currentRevision: () => b.currentRevision(),
-    close: () => b.close(),
-  };
-}
-
-/** A memory backend whose "any revision" reads (a watch cache's) come from a snapshot taken by
- *  freeze(), so an update's first read is really stale; counts the latest reads. */
-function cacheLike(): { backend: StorageBackend; freeze(): void; latestReads(): number } {
-  const inner = createMemoryBackend();
-  let frozen: Map<string, KeyValue | undefined> | undefined;
-  let latest = 0;
-  const get = async (key: string, o: GetOptions = {}): Promise<KeyValue | undefined> => {
-    if (o.notOlderThan === undefined || frozen === undefined) {
-      if (o.notOlderThan === undefined) latest++;
-      return inner.get(key);
-    }
-    if (!frozen.has(key)) frozen.set(key, await inner.get(key));
-    return frozen.get(key);
-  };
-  const backend: StorageBackend = { ...bound(inner), get };
-  return { backend, freeze: () => void (frozen = new Map()), latestReads: () => latest };
-}
-
 describe("PUT and PATCH start from the cached object (kube's GuaranteedUpdate)", () => {
   const setup = async () => {
-    const c = cacheLike();
-    const t = await harness({ backend: c.backend });
+    const c = staleReadsBackend(createMemoryBackend());
+    const t = await harness({ backend: c });
     const h = t.h("", "configmaps");
     const v1 = await h.create(t.ctx(), "default", cm("x", { a: "1" }));
     c.freeze();
@@ -294,14 +262,14 @@ describe("PUT and PATCH start from the cached object (kube's GuaranteedUpdate)",
   });
 
   it("costs no read of the latest state when the cached copy is current", async () => {
-    const c = cacheLike();
-    const t = await harness({ backend: c.backend });
+    const c = staleReadsBackend(createMemoryBackend());
+    const t = await harness({ backend: c });
     const h = t.h("", "configmaps");
     const v1 = await h.create(t.ctx(), "default", cm("y", { a: "1" }));
-    const before = c.latestReads();
+    const before = c.reads.latest;
     const v2 = await h.update(t.ctx(), "default", "y", { ...v1, data: { a: "2" } });
     await h.patch(t.ctx(), "default", "y", "merge", { data: { b: "B" } }, {});
     assert.ok(Number(v2.metadata.resourceVersion) > Number(v1.metadata.resourceVersion));
-    assert.equal(c.latestReads() - before, 0);
+    assert.equal(c.reads.latest - before, 0);
   });
 });

@@ -5,6 +5,8 @@ export { createStore } from "./store.ts";
 export type { StoreOptions, StoreResource } from "./store.ts";
 export { resourcePrefix, randomUuid, rfc3339Seconds } from "./codec.ts";
 export { intervalTicker, manualTicker } from "./ticker.ts";
+export { staleReadsBackend } from "./stale-reads.ts";
+export type { StaleReadsBackend } from "./stale-reads.ts";
 export { openSqliteBackend } from "./sqlite/backend.ts";
 export type { SqliteBackendOptions } from "./sqlite/backend.ts";
 export { openEtcdBackend } from "./etcd/index.ts";

@@ -1,6 +1,6 @@
 // Updates start from a possibly stale first read (a watch cache answering from memory, as kube's
 // GuaranteedUpdate starts from the cached object) and must still answer from the latest state.
-// A backend wrapper serves "any revision" reads from a frozen snapshot to make the staleness real.
+// staleReadsBackend serves "any revision" reads from a frozen snapshot to make the staleness real.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fixedClock, seededRandom } from "../base/index.ts";
@@ -8,48 +8,19 @@ import type { ApiObject } from "../api/index.ts";
 import { createMemoryBackend } from "./memory.ts";
 import { createStore } from "./store.ts";
 import { StorageError } from "./types.ts";
-import type { GetOptions, KeyValue, StorageBackend, Store } from "./types.ts";
-
-/** Reads with `notOlderThan` come from `snapshot` (set by freeze()); counts both kinds of read. */
-function staleReads(inner: StorageBackend): StorageBackend & { freeze(): void; thaw(): void; reads: { stale: number; latest: number } } {
-  let snapshot: Map<string, KeyValue | undefined> | undefined;
-  const reads = { stale: 0, latest: 0 };
-  const known = new Set<string>();
-  return {
-    reads,
-    freeze: () => void (snapshot = new Map()),
-    thaw: () => void (snapshot = undefined),
-    async get(key: string, options: GetOptions = {}) {
-      known.add(key);
-      if (options.notOlderThan === undefined) {
-        reads.latest++;
-        return inner.get(key);
-      }
-      reads.stale++;
-      if (snapshot === undefined) return inner.get(key);
-      if (!snapshot.has(key)) snapshot.set(key, await inner.get(key));
-      return snapshot.get(key);
-    },
-    list: (prefix, options) => inner.list(prefix, options),
-    create: (key, value) => inner.create(key, value),
-    update: (key, value, rev) => inner.update(key, value, rev),
-    delete: (key, rev) => inner.delete(key, rev),
-    watch: (prefix, after, signal) => inner.watch(prefix, after, signal),
-    currentRevision: () => inner.currentRevision(),
-    close: () => inner.close(),
-  };
-}
+import type { Store } from "./types.ts";
+import { staleReadsBackend, type StaleReadsBackend } from "./stale-reads.ts";
 
 const cm = (name: string, data: Record<string, string>): ApiObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "default" }, data });
 
-function setup(): { b: ReturnType<typeof staleReads>; s: Store } {
-  const b = staleReads(createMemoryBackend());
+function setup(): { b: StaleReadsBackend; s: Store } {
+  const b = staleReadsBackend(createMemoryBackend());
   const s = createStore(b, { group: "", resource: "configmaps", namespaced: true }, { clock: fixedClock("2024-05-01T12:00:00Z"), random: seededRandom(3) });
   return { b, s };
 }
 
 /** Freezes the stale view of `name` at its current value, then runs `later` on the latest state. */
-async function staleAfter(b: ReturnType<typeof staleReads>, s: Store, name: string, later: () => Promise<unknown>): Promise<void> {
+async function staleAfter(b: StaleReadsBackend, s: Store, name: string, later: () => Promise<unknown>): Promise<void> {
   b.freeze();
   await s.get("default", name, { resourceVersion: "0" });
   await later();
@@ -66,7 +37,7 @@ test("an update whose first read is current costs that read and the write, no co
   assert.equal(b.reads.stale, 2);
 });
 
-const cases: [string, (b: ReturnType<typeof staleReads>, s: Store) => Promise<void>][] = [
+const cases: [string, (b: StaleReadsBackend, s: Store) => Promise<void>][] = [
   ["a resourceVersion the stale read has not seen yet is not a conflict", async (b, s) => {
     const v1 = await s.create(cm("a", { k: "1" }));
     let v2: ApiObject = v1;
