@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { assertBuilt, freePort, spawnKpki, waitUntil, type ServeProcess } from "./helpers/kpki.ts";
+import { assertBuilt, freePort, spawnKpki, untilServing, waitUntil, type ServeProcess } from "./helpers/kpki.ts";
 import { createKubectl, kubectlBinary } from "./helpers/kubectl.ts";
 
 const HAVE_CURL = spawnSync("sh", ["-c", "command -v curl"]).status === 0;
@@ -19,10 +19,6 @@ function curl(args: readonly string[]): { code: number | null; out: string } {
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
-async function started(p: ServeProcess): Promise<void> {
-  await waitUntil(() => p.stdout().includes("kpki serving on") || p.child.exitCode !== null, 30_000, "kpki serve to start");
-  assert.ok(p.stdout().includes("kpki serving on"), `kpki serve did not start: ${p.stderr()}`);
-}
 
 describe("kpki serve (the process)", () => {
   let work: string;
@@ -43,7 +39,7 @@ describe("kpki serve (the process)", () => {
 
   it("provisions an empty data dir, writes admin.conf for the listen address and says how to use it", async () => {
     proc = spawnKpki(["serve", "--data-dir", dir, "--listen", `127.0.0.1:${port}`]);
-    await started(proc);
+    await untilServing(proc);
     assert.match(proc.stdout(), new RegExp(`export KUBECONFIG=${dir}/admin\\.conf; kubectl get ns`));
     const kubeconfig = parseYaml(await readFile(join(dir, "admin.conf"), "utf8")) as { clusters: { cluster: { server: string } }[] };
     assert.equal(kubeconfig.clusters[0]?.cluster.server, `https://127.0.0.1:${port}`);
@@ -87,7 +83,7 @@ describe("kpki serve (the process)", () => {
   it("a restart reuses the PKI and the SQLite state", { skip: kubectlBinary() === undefined && "kubectl is not installed" }, async () => {
     const caBefore = await readFile(join(dir, "pki", "ca.crt"), "utf8");
     proc = spawnKpki(["serve", "--data-dir", dir, "--listen", `127.0.0.1:${port}`]);
-    await started(proc);
+    await untilServing(proc);
     assert.doesNotMatch(proc.stdout(), /provisioned/);
     assert.equal(await readFile(join(dir, "pki", "ca.crt"), "utf8"), caBefore);
     const k = createKubectl(join(dir, "admin.conf"));

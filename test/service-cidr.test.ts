@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assertBuilt, freePort, REPO, spawnKpki, startTestServer, waitUntil, type ServeProcess } from "./helpers/kpki.ts";
+import { assertBuilt, freePort, REPO, spawnKpki, startTestServer, untilServing, type ServeProcess } from "./helpers/kpki.ts";
 import { createKubectl, kubectlBinary, type Kubectl } from "./helpers/kubectl.ts";
 import { parseServiceIpRange, rangeContains } from "../src/registry/index.ts";
 
@@ -24,8 +24,7 @@ function kpki(args: readonly string[]): { status: number | null; out: string } {
 
 async function serve(args: readonly string[]): Promise<ServeProcess> {
   const p = spawnKpki(["serve", ...args]);
-  await waitUntil(() => p.stdout().includes("kpki serving on") || p.child.exitCode !== null, 30_000, "kpki serve to start");
-  assert.ok(p.stdout().includes("kpki serving on"), `kpki serve did not start: ${p.stderr()}`);
+  await untilServing(p);
   return p;
 }
 

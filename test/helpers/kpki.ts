@@ -81,6 +81,12 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/** Waits for a spawned `kpki serve` to print "kpki serving on"; fails with its stderr if it exits first. */
+export async function untilServing(p: ServeProcess): Promise<void> {
+  await waitUntil(() => p.stdout().includes("kpki serving on") || p.child.exitCode !== null, 30_000, "kpki serve to start");
+  if (!p.stdout().includes("kpki serving on")) throw new Error(`kpki serve did not start: ${p.stderr()}`);
+}
+
 /** A free loopback port (bound and released; for child processes that must be told a port). */
 export async function freePort(): Promise<number> {
   const { createServer } = await import("node:net");
