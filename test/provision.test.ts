@@ -212,3 +212,26 @@ test("a CA without its key: check-expiration says externally managed; init refus
   assert.equal(i.stderr, 'kpki: CA "front-proxy-ca": pki/front-proxy-ca.key is missing (an external CA is not supported by init)\n');
   rmSync(work, { recursive: true });
 });
+
+test("init: an IPv6 or dual-stack serviceCIDR puts the primary range's first address in the apiserver certificate", async () => {
+  // kubeadm's GetAPIServerVirtualIP: the first address of the FIRST (primary) service subnet only.
+  for (const [cidr, vip, absent] of [
+    ["fd00:10:96::/112", "fd00:10:96::1", "10.96.0.1"],
+    ["fd00:10:96::/112,10.96.0.0/12", "fd00:10:96::1", "10.96.0.1"],
+    ["10.96.0.0/12,fd00:10:96::/112", "10.96.0.1", "fd00:10:96::1"],
+  ] as const) {
+    const d = mkdtempSync(join(tmpdir(), "kpki-init6-"));
+    try {
+      writeFileSync(join(d, "cluster.yaml"), `serviceCIDR: "${cidr}"\ncontrolPlane: [{name: cp-1, ips: ["fd00::10"]}]\n`);
+      const r = await runKpki(["init", "--dir", join(d, "out"), "--config", join(d, "cluster.yaml")]);
+      assert.equal(r.status, 0, r.stderr);
+      const crt = join(d, "out/pki/apiserver.crt");
+      // openssl checks the IP SAN itself (-verify_ip), so the address is really in the certificate.
+      assert.match(openssl("verify", "-CAfile", join(d, "out/pki/ca.crt"), "-purpose", "sslserver", "-verify_ip", vip, crt), /: OK\n$/, cidr);
+      assert.throws(() => openssl("verify", "-CAfile", join(d, "out/pki/ca.crt"), "-verify_ip", absent, crt), undefined, `${cidr}: ${absent}`);
+      assert.equal((await runKpki(["lint", join(d, "out/pki")])).status, 0);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  }
+});

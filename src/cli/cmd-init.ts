@@ -19,7 +19,8 @@ export const command = defineCommand(
       { name: "server", type: "string", arg: "URL", help: "API server URL in kubeconfigs (default https://<first control-plane IP>:6443)" },
     ],
     notes: [
-      "Cluster spec fields: clusterName, controlPlane/workers: [{name, ips}], apiServerSANs, serviceCIDR (10.96.0.0/12),",
+      "Cluster spec fields: clusterName, controlPlane/workers: [{name, ips}], apiServerSANs, serviceCIDR (10.96.0.0/12;",
+      "IPv6, or dual-stack \"v4,v6\" whose first range is primary),",
       "dnsDomain (cluster.local), keyAlgorithm (ecdsa-p256 | rsa-2048 | …, default ecdsa-p256), validity: {ca: 10y, leaf: 1y}.",
       "Re-running keeps existing CAs and valid certificates and re-issues only what changed or expired.",
     ].map((s) => s),

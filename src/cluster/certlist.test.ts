@@ -86,4 +86,10 @@ test("first service IP (kubeadm: first address of the service CIDR)", () => {
   assert.equal(firstServiceIp("10.96.0.0/12"), "10.96.0.1");
   assert.equal(firstServiceIp("10.32.0.0/24"), "10.32.0.1");
   assert.equal(firstServiceIp("192.168.0.0/16"), "192.168.0.1");
+  // IPv6, host bits set, and dual-stack (the primary, first range: kubeadm's GetKubernetesServiceCIDR).
+  assert.equal(firstServiceIp("fd00:10:96::/112"), "fd00:10:96::1");
+  assert.equal(firstServiceIp("10.32.0.77/24"), "10.32.0.1");
+  assert.equal(firstServiceIp("fd00:10:96::f:0/108"), "fd00:10:96::1");
+  assert.equal(firstServiceIp("10.96.0.0/12,fd00:10:96::/112"), "10.96.0.1");
+  assert.equal(firstServiceIp("fd00:10:96::/112,10.96.0.0/12"), "fd00:10:96::1");
 });

@@ -1,5 +1,6 @@
 // The cluster spec as cluster/ consumes it (DESIGN.md rule 2: the consumer owns the narrow interface
 // it needs). config/ parses YAML into a value of this same shape; cluster/ does not import config/.
+import { formatIp, parseCidr } from "../pki/index.ts";
 import type { KeyAlgorithm } from "../pki/index.ts";
 
 export interface NodeSpec {
@@ -19,11 +20,16 @@ export interface ClusterSpec {
   readonly leafValidityMs: number;
 }
 
-/** kubeadm: the API server's in-cluster IP is the first address of the service CIDR (10.96.0.1). */
+/** kubeadm: the API server's in-cluster IP is the first address of the service CIDR (10.96.0.1); of a
+ *  dual-stack "v4,v6" (or "v6,v4") pair, of the first, primary one (GetKubernetesServiceCIDR). The
+ *  spec was validated by config/ (serviceCidrProblem). */
 export function firstServiceIp(cidr: string): string {
-  const [ip = "0.0.0.0", bits = "32"] = cidr.split("/");
-  const n = ip.split(".").reduce((a, p) => a * 256 + Number(p), 0);
-  const mask = Number(bits) === 0 ? 0 : 2 ** 32 - 2 ** (32 - Number(bits));
-  const first = ((n & mask) >>> 0) + 1;
-  return [24, 16, 8, 0].map((s) => Math.floor(first / 2 ** s) % 256).join(".");
+  const primary = parseCidr(cidr.split(",")[0] ?? "");
+  if (primary === undefined) throw new Error(`serviceCIDR "${cidr}" is not a CIDR`);
+  const ip = primary.network.slice();
+  for (let i = ip.length - 1; i >= 0; i--) {
+    ip[i] = (ip[i]! + 1) & 0xff;
+    if (ip[i] !== 0) break; // no carry
+  }
+  return formatIp(ip);
 }

@@ -98,13 +98,8 @@ export function clusterSpecFromObject(v: unknown, source: string): ClusterSpec {
   const keyAlgorithm = alg === undefined ? DEFAULT_CLUSTER.keyAlgorithm : KEY_ALGORITHMS[alg.toLowerCase()];
   if (!keyAlgorithm) throw fieldError(source, "keyAlgorithm", `unknown "${alg}" (${Object.keys(KEY_ALGORITHMS).join(", ")})`);
   const serviceCIDR = optStr(o, "serviceCIDR", source, "") ?? DEFAULT_CLUSTER.serviceCIDR;
-  // Go's net.ParseCIDR, as kube-apiserver reads --service-cluster-ip-range; kpki is single-stack IPv4, so
-  // an IPv6 range (also ::ffff:a.b.c.d/n, which Go calls IPv6) is refused.
-  const cidr = parseCidr(serviceCIDR);
-  if (cidr?.family !== 4) throw fieldError(source, "serviceCIDR", `"${serviceCIDR}" is not an IPv4 CIDR`);
-  // The same bounds as `kpki serve --service-cluster-ip-range` (kube-apiserver's: /12 at most, and room for Services).
-  const { bits } = cidr;
-  if (bits < 12 || bits > 30) throw fieldError(source, "serviceCIDR", `"${serviceCIDR}": the prefix must be /12 to /30 (kube-apiserver refuses larger service ranges)`);
+  const bad = serviceCidrProblem(serviceCIDR);
+  if (bad !== undefined) throw fieldError(source, "serviceCIDR", `"${serviceCIDR}"${bad}`);
   const controlPlane = parseNodes(o["controlPlane"], source, "controlPlane") ?? DEFAULT_CLUSTER.controlPlane;
   if (controlPlane.length === 0) throw fieldError(source, "controlPlane", "needs at least one node");
   const workers = parseNodes(o["workers"], source, "workers") ?? (o["controlPlane"] === undefined ? DEFAULT_CLUSTER.workers : []);
@@ -125,4 +120,33 @@ export function clusterSpecFromObject(v: unknown, source: string): ClusterSpec {
 
 export async function parseClusterSpec(text: string, source: string): Promise<ClusterSpec> {
   return clusterSpecFromObject(await parseYamlText(text, source), source);
+}
+
+/** Host bits of a service range, per family: kube-apiserver's maxCIDRBits (20) and room for the
+ *  kubernetes Service plus one more (kubeadm's MinimumAddressesInServiceSubnet is 10; 2 bits is ours). */
+const SERVICE_PREFIX: Readonly<Record<4 | 6, { min: number; max: number }>> = { 4: { min: 12, max: 30 }, 6: { min: 108, max: 126 } };
+
+/** Why `text` is not a service subnet (to follow the quoted value: " is …" or ": …"), or undefined. kubeadm's networking.serviceSubnet: one CIDR of
+ *  either family, or two (dual-stack) of different families, the first being the primary family
+ *  (ValidateIPNetFromString + ValidateServiceSubnetSize); each parsed as Go's net.ParseCIDR. */
+export function serviceCidrProblem(text: string): string | undefined {
+  const parts = text.split(",");
+  if (parts.length > 2) return " must be one (IPv4 or IPv6) CIDR, or two CIDRs of different families for dual-stack";
+  const families: (4 | 6)[] = [];
+  for (const part of parts) {
+    const cidr = parseCidr(part);
+    if (cidr === undefined) return parts.length > 1 ? `: "${part}" is not an IPv4 or IPv6 CIDR` : " is not an IPv4 or IPv6 CIDR";
+    // Go calls ::ffff:a.b.c.d/n IPv6 while Kubernetes' netutils calls it IPv4 (To4 succeeds): refuse the ambiguity.
+    if (cidr.family === 6 && cidr.ip.subarray(0, 12).every((b, i) => b === (i >= 10 ? 0xff : 0))) {
+      return `: "${part}" is an IPv4-mapped IPv6 range, which Go and Kubernetes read as different families; write it as IPv4`;
+    }
+    const { min, max } = SERVICE_PREFIX[cidr.family];
+    if (cidr.bits < min || cidr.bits > max) {
+      const which = parts.length > 1 ? ` of "${part}"` : "";
+      return `: the prefix${which} must be /${min} to /${max} (kube-apiserver refuses larger service ranges)`;
+    }
+    families.push(cidr.family);
+  }
+  if (families.length === 2 && families[0] === families[1]) return " must be two CIDRs of different families (one IPv4, one IPv6) for dual-stack";
+  return undefined;
 }

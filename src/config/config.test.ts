@@ -54,15 +54,21 @@ const badSpec: [string, RegExp][] = [
   ["keyAlgorithm: dsa", /^c\.yaml: keyAlgorithm: unknown "dsa"/],
   ["controlPlane: [{name: Bad_Name}]", /^c\.yaml: controlPlane\[0\]\.name: "Bad_Name" is not a valid node name/],
   ["workers: [{name: a, ips: [300.1.1.1]}]", /^c\.yaml: workers\[0\]\.ips\[0\]: "300\.1\.1\.1" is not an IP address/],
-  ["serviceCIDR: 10.96.0.0", /^c\.yaml: serviceCIDR: "10\.96\.0\.0" is not an IPv4 CIDR$/],
+  ["serviceCIDR: 10.96.0.0", /^c\.yaml: serviceCIDR: "10\.96\.0\.0" is not an IPv4 or IPv6 CIDR$/],
   // Go's net.ParseCIDR decides what a CIDR is: no leading-zero octets, no sign, the prefix within 0..32.
-  ["serviceCIDR: 010.96.0.0/12", /^c\.yaml: serviceCIDR: "010\.96\.0\.0\/12" is not an IPv4 CIDR$/],
-  ["serviceCIDR: 10.96.0.0/+12", /^c\.yaml: serviceCIDR: "10\.96\.0\.0\/\+12" is not an IPv4 CIDR$/],
-  ["serviceCIDR: 10.96.0.0/33", /^c\.yaml: serviceCIDR: "10\.96\.0\.0\/33" is not an IPv4 CIDR$/],
-  ["serviceCIDR: 10.96.0/12", /^c\.yaml: serviceCIDR: "10\.96\.0\/12" is not an IPv4 CIDR$/],
-  // kpki is single-stack IPv4: IPv6 ranges, also the IPv4-mapped form Go calls IPv6, are refused.
-  ["serviceCIDR: fd00:10:96::/108", /^c\.yaml: serviceCIDR: "fd00:10:96::\/108" is not an IPv4 CIDR$/],
-  ["serviceCIDR: '::ffff:10.96.0.0/108'", /^c\.yaml: serviceCIDR: "::ffff:10\.96\.0\.0\/108" is not an IPv4 CIDR$/],
+  ["serviceCIDR: 010.96.0.0/12", /^c\.yaml: serviceCIDR: "010\.96\.0\.0\/12" is not an IPv4 or IPv6 CIDR$/],
+  ["serviceCIDR: 10.96.0.0/+12", /^c\.yaml: serviceCIDR: "10\.96\.0\.0\/\+12" is not an IPv4 or IPv6 CIDR$/],
+  ["serviceCIDR: 10.96.0.0/33", /^c\.yaml: serviceCIDR: "10\.96\.0\.0\/33" is not an IPv4 or IPv6 CIDR$/],
+  ["serviceCIDR: 10.96.0/12", /^c\.yaml: serviceCIDR: "10\.96\.0\/12" is not an IPv4 or IPv6 CIDR$/],
+  // IPv6 and dual-stack as kubeadm's serviceSubnet: /108 at most (20 host bits), two CIDRs of different
+  // families; the IPv4-mapped form (IPv6 to Go, IPv4 to Kubernetes' netutils) is refused as ambiguous.
+  ["serviceCIDR: fd00:10:96::/64", /^c\.yaml: serviceCIDR: "fd00:10:96::\/64": the prefix must be \/108 to \/126/],
+  ["serviceCIDR: fd00:10:96::/127", /^c\.yaml: serviceCIDR: "fd00:10:96::\/127": the prefix must be \/108 to \/126/],
+  ["serviceCIDR: '::ffff:10.96.0.0/108'", /^c\.yaml: serviceCIDR: "::ffff:10\.96\.0\.0\/108": "::ffff:10\.96\.0\.0\/108" is an IPv4-mapped IPv6 range/],
+  ["serviceCIDR: 10.96.0.0/12,10.32.0.0/24", /^c\.yaml: serviceCIDR: "10\.96\.0\.0\/12,10\.32\.0\.0\/24" must be two CIDRs of different families/],
+  ["serviceCIDR: 10.96.0.0/12,fd00::/108,fd01::/108", /must be one \(IPv4 or IPv6\) CIDR, or two CIDRs of different families for dual-stack$/],
+  ["serviceCIDR: '10.96.0.0/12, fd00::/108'", /^c\.yaml: serviceCIDR: "10\.96\.0\.0\/12, fd00::\/108": " fd00::\/108" is not an IPv4 or IPv6 CIDR$/],
+  ["serviceCIDR: 10.96.0.0/12,fd00::/64", /: the prefix of "fd00::\/64" must be \/108 to \/126/],
   ["workers: [{name: a, ips: [010.0.0.5]}]", /^c\.yaml: workers\[0\]\.ips\[0\]: "010\.0\.0\.5" is not an IP address/],
   ["serviceCIDR: 10.0.0.0/8", /^c\.yaml: serviceCIDR: "10\.0\.0\.0\/8": the prefix must be \/12 to \/30/],
   ["serviceCIDR: 10.0.0.0/31", /^c\.yaml: serviceCIDR: "10\.0\.0\.0\/31": the prefix must be \/12 to \/30/],
@@ -72,7 +78,7 @@ const badSpec: [string, RegExp][] = [
   ["workers: [{name: server}]", /appears twice/],
 ];
 test("cluster spec: serviceCIDR as Go's net.ParseCIDR takes it (host bits, leading-zero prefix), kept as written", async () => {
-  for (const cidr of ["10.32.0.5/24", "10.96.0.0/012", "10.96.0.0/30"]) {
+  for (const cidr of ["10.32.0.5/24", "10.96.0.0/012", "10.96.0.0/30", "fd00:10:96::/112", "10.96.0.0/12,fd00:10:96::/112", "fd00:10:96::/108,10.96.0.0/12"]) {
     assert.equal((await parseClusterSpec(`serviceCIDR: ${cidr}\n`, "c.yaml")).serviceCIDR, cidr);
   }
 });
