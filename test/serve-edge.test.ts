@@ -196,6 +196,18 @@ describe("server edge", () => {
       req.end('"}}');
     });
     assert.equal(chunked, 413);
+    // An unknown subresource is a 404 for every verb, decided before the body is read (kube's router):
+    // `kubectl create token` POSTs a protobuf TokenRequest to serviceaccounts/NAME/token.
+    for (const [method, path, o] of [
+      ["POST", "/api/v1/namespaces/default/serviceaccounts/default/token", { type: "application/vnd.kubernetes.protobuf", body: pb }],
+      ["POST", "/api/v1/namespaces/default/configmaps/a/bogus", { type: "application/json", body: "{}" }],
+      ["PUT", "/api/v1/namespaces/default/configmaps/a/status", { type: "application/json", body: "{}" }],
+      ["GET", "/api/v1/namespaces/default/configmaps/a/bogus", {}],
+    ] as const) {
+      const r = await call(method, path, { token: "admin", ...o });
+      assert.equal(r.status, 404, `${method} ${path}: ${r.body}`);
+      assert.equal(JSON.parse(r.body).message, "the server could not find the requested resource");
+    }
     // the server keeps serving after the bad requests
     assert.equal((await call("GET", "/api/v1/namespaces/default/configmaps/a", { token: "admin" })).status, 200);
   });

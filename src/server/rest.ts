@@ -173,6 +173,11 @@ export async function serveResource(
   // --field-selector metadata.name=X` lists across namespaces. Only a named URL needs a namespace.
   const nameFromSelector = ri.verb === "list" || (ri.verb === "watch" && isWatchQuery(call.query));
   if (info.namespaced && !nameFromSelector && ri.name !== "" && ns === "") throw NOT_FOUND;
-  const c: Call = { req, res, ri, query: watchQuery(ri, call.query), handler, ns, sub: ri.subresource === "" ? undefined : ri.subresource, ctx: requestContext(call.user, call.query, env), env };
+  // An unknown subresource is an unknown URL (kube's router: 404), whatever the verb, and is refused
+  // before the body is read: `kubectl create token` gets "the server could not find the requested
+  // resource", not a complaint about its protobuf body.
+  const sub = ri.subresource === "" ? undefined : ri.subresource;
+  if (sub !== undefined && !info.subresources.includes(sub)) throw NOT_FOUND;
+  const c: Call = { req, res, ri, query: watchQuery(ri, call.query), handler, ns, sub, ctx: requestContext(call.user, call.query, env), env };
   return ri.verb === "get" || ri.verb === "list" || ri.verb === "watch" ? serveRead(c) : serveWrite(c);
 }
