@@ -228,7 +228,7 @@ test("init: an IPv6 or dual-stack serviceCIDR puts the primary range's first add
       const crt = join(d, "out/pki/apiserver.crt");
       // openssl checks the IP SAN itself (-verify_ip), so the address is really in the certificate.
       assert.match(openssl("verify", "-CAfile", join(d, "out/pki/ca.crt"), "-purpose", "sslserver", "-verify_ip", vip, crt), /: OK\n$/, cidr);
-      assert.throws(() => openssl("verify", "-CAfile", join(d, "out/pki/ca.crt"), "-verify_ip", absent, crt), undefined, `${cidr}: ${absent}`);
+      assert.throws(() => openssl("verify", "-CAfile", join(d, "out/pki/ca.crt"), "-verify_ip", absent, crt), /Command failed/, `${cidr}: ${absent}`);
       assert.equal((await runKpki(["lint", join(d, "out/pki")])).status, 0);
     } finally {
       rmSync(d, { recursive: true, force: true });
