@@ -208,6 +208,11 @@ describe("server edge", () => {
       assert.equal(r.status, 404, `${method} ${path}: ${r.body}`);
       assert.equal(JSON.parse(r.body).message, "the server could not find the requested resource");
     }
+    // An apply must name its field manager (ValidatePatchOptions).
+    const applyBody = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"k":"v2"}}';
+    const noManager = await call("PATCH", "/api/v1/namespaces/default/configmaps/a", { token: "admin", type: "application/apply-patch+yaml", body: applyBody });
+    assert.equal(noManager.status, 422, noManager.body);
+    assert.equal(JSON.parse(noManager.body).message, 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
     // the server keeps serving after the bad requests
     assert.equal((await call("GET", "/api/v1/namespaces/default/configmaps/a", { token: "admin" })).status, 200);
   });

@@ -1,52 +1,86 @@
-// Server-side apply's field removal, simplified: FieldsV1 sets record each manager's fields ("f:<key>",
-// lists as leaves). When a manager applies again, the fields it applied last time but not now are
-// removed from the object — unless another manager's set also holds them (shared ownership keeps a
-// field, as in kube). Conflicts between managers are not detected (`force` is accepted and ignored).
-import { isObject, type JsonValue } from "./patch.ts";
+// Server-side apply's ownership step (structured-merge-diff merge.Updater.Apply): the applier's set
+// becomes exactly what its configuration names; fields it applied before and no longer names are
+// removed unless another manager owns them (prune); a changed value at a path another manager owns is
+// a conflict — a 409 with kube's message and FieldManagerConflict causes, or with force=true the path
+// moves to the applier. Equal values are shared ownership. The merge itself is api/smp.ts
+// applyConfiguration, which keeps every live field the configuration does not name.
+import { ApiError } from "./errors.ts";
+import { fieldSetOf, pathString, removePath, type FieldSet } from "./field-sets.ts";
+import {
+  decodeManagedFields,
+  encodeManagedFields,
+  managerIdentifier,
+  printManager,
+  trackedChanges,
+  trackedOnly,
+  withoutManagedFields,
+  type ManagedSet,
+  type ManagerRequest,
+} from "./managed-fields.ts";
+import type { ManagedFieldsEntry } from "./meta.ts";
+import { clone, isObject, type JsonValue } from "./patch.ts";
 
-type Set = { [k: string]: JsonValue };
-
-/** Leaf paths of a FieldsV1 set: ["spec", "replicas"], ["metadata", "labels", "app"], … */
-export function leafPaths(set: unknown, prefix: readonly string[] = []): string[][] {
-  if (!isObject(set)) return [];
-  const out: string[][] = [];
-  for (const [k, v] of Object.entries(set)) {
-    if (!k.startsWith("f:")) continue;
-    const path = [...prefix, k.slice(2)];
-    if (isObject(v) && Object.keys(v).some((x) => x.startsWith("f:"))) out.push(...leafPaths(v, path));
-    else out.push(path);
-  }
-  return out;
+/** One other manager's entry and the paths of it the apply would change. */
+export interface ApplyConflict {
+  readonly entry: ManagedFieldsEntry;
+  readonly paths: FieldSet;
 }
 
-/** True when `set` owns `path`, something inside it, or a parent of it as a leaf. */
-export function setTouches(set: unknown, path: readonly string[]): boolean {
-  let cur: unknown = set;
-  for (const seg of path) {
-    if (!isObject(cur)) return false;
-    const next = (cur as Set)[`f:${seg}`];
-    if (next === undefined) return false;
-    if (isObject(next) && !Object.keys(next).some((x) => x.startsWith("f:"))) return true; // a leaf: owns the subtree
-    cur = next;
+/** Removes from `obj` what the previous apply set held, the new one does not, and nobody else holds
+ *  (a path stays while any set holds it or something below it). */
+export function pruneUnappliedFields(obj: JsonValue, previous: FieldSet, next: FieldSet, others: readonly FieldSet[]): void {
+  for (const p of previous.sorted()) {
+    if (next.coversOrBelow(p) || others.some((o) => o.coversOrBelow(p))) continue;
+    removePath(obj, p);
   }
-  return true;
 }
 
-function deletePath(obj: unknown, path: readonly string[]): void {
-  let cur: unknown = obj;
-  for (const seg of path.slice(0, -1)) {
-    if (!isObject(cur)) return;
-    cur = (cur as Set)[seg];
-  }
-  const last = path[path.length - 1];
-  if (isObject(cur) && last !== undefined) delete (cur as Set)[last];
+/** internal/conflict.go NewConflictError: managers sorted by identifier, paths in set order. */
+export function applyConflictError(conflicts: readonly ApplyConflict[]): ApiError {
+  const sorted = [...conflicts].sort((a, b) => {
+    const x = managerIdentifier(a.entry);
+    const y = managerIdentifier(b.entry);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  const flat = sorted.flatMap((c) => c.paths.sorted().map((p) => ({ who: printManager(c.entry), field: pathString(p) })));
+  const first = flat[0];
+  const message =
+    flat.length === 1 && first !== undefined
+      ? `Apply failed with 1 conflict: conflict with ${first.who}: ${first.field}`
+      : `Apply failed with ${flat.length} conflicts: ${sorted
+          .map((c) => [`conflicts with ${printManager(c.entry)}:`, ...c.paths.sorted().map((p) => `- ${pathString(p)}`)].join("\n"))
+          .join("\n")}`;
+  return new ApiError("Conflict", message, {
+    causes: flat.map((f) => ({ reason: "FieldManagerConflict", message: `conflict with ${f.who}`, field: f.field })),
+  });
 }
 
-/** Removes from `obj` what the previous apply set held, the new one does not, and nobody else holds. */
-export function pruneUnappliedFields(obj: unknown, previous: unknown, next: unknown, others: readonly unknown[]): void {
-  for (const path of leafPaths(previous)) {
-    if (setTouches(next, path)) continue;
-    if (others.some((o) => setTouches(o, path))) continue;
-    deletePath(obj, path);
-  }
+export interface AppliedOwnership {
+  /** The merged object after pruning (managedFields not yet replaced). */
+  readonly object: JsonValue;
+  readonly managedFields: ManagedFieldsEntry[];
+}
+
+/**
+ * Apply by req.manager of `config`, already merged into `live` as `merged`. Throws the 409 conflict
+ * unless `force`; with force the conflicting paths leave the other entries. The Apply entry's set is
+ * the configuration's (untracked fields left out); its time moves when the object changed or the
+ * entry is new (managedFieldsUpdater.Apply). `live` undefined: a create by apply.
+ */
+export function applyManagedFields(live: JsonValue | undefined, merged: JsonValue, config: JsonValue, req: ManagerRequest, force: boolean): AppliedOwnership {
+  const entries = decodeManagedFields(isObject(live) && isObject(live.metadata) ? live.metadata.managedFields : undefined) ?? [];
+  const mine: ManagedFieldsEntry = { manager: req.manager, operation: "Apply", apiVersion: req.apiVersion, ...(req.subresource ? { subresource: req.subresource } : {}) };
+  const me = managerIdentifier(mine);
+  const previous = entries.find((m) => managerIdentifier(m.entry) === me);
+  const others = entries.filter((m) => m !== previous);
+  const applied = trackedOnly(fieldSetOf(withoutManagedFields(config) ?? {}), req);
+  const object = clone(merged);
+  if (previous !== undefined) pruneUnappliedFields(object, previous.set, applied, others.map((o) => o.set));
+  const { touched, removed } = trackedChanges(live, object, req);
+  const conflicts = others.map((o) => ({ entry: o.entry, paths: o.set.intersection(touched) })).filter((c) => c.paths.size > 0);
+  if (conflicts.length > 0 && !force) throw applyConflictError(conflicts);
+  const kept: ManagedSet[] = others.map((o) => ({ entry: o.entry, set: o.set.difference(touched).difference(removed) }));
+  const changed = touched.size > 0 || removed.size > 0 || previous === undefined;
+  const time = changed ? req.time : previous.entry.time;
+  return { object, managedFields: encodeManagedFields([...kept, { entry: { ...mine, ...(time !== undefined ? { time } : {}) }, set: applied }]) };
 }

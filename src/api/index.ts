@@ -13,3 +13,5 @@ export * from "./schema.ts";
 export * from "./apply.ts";
 export * from "./validation-core.ts";
 export * from "./go-types.ts";
+export * from "./field-sets.ts";
+export * from "./managed-fields.ts";

@@ -8,7 +8,7 @@ import { clone, isObject, type JsonValue } from "./patch.ts";
 type JsonObject = { [k: string]: JsonValue };
 
 /** patchMergeKey per list field name; "" = a primitive list merged as a set (finalizers). */
-const MERGE_KEYS: Readonly<Record<string, string>> = {
+export const MERGE_KEYS: Readonly<Record<string, string>> = {
   containers: "name",
   initContainers: "name",
   ephemeralContainers: "name",
@@ -146,26 +146,10 @@ function applyOrder(field: string, list: JsonValue[], order: JsonValue[]): JsonV
   return list.map((v, i) => ({ v, i })).sort((a, b) => rank(a.v) - rank(b.v) || a.i - b.i).map((x) => x.v);
 }
 
-/** Server-side apply, pragmatic (no field ownership, no conflicts): the applied configuration is merged
- *  into the live object with strategic-merge rules. Fields absent from the applied configuration are
- *  kept, even if this manager set them before — kube would remove them; we document the difference. */
+/** Server-side apply's merge: the applied configuration is merged into the live object with
+ *  strategic-merge rules, keeping every live field it does not name (other managers' fields). Removing
+ *  what the applier no longer names, and conflicts, are api/apply.ts applyManagedFields' job. */
 export function applyConfiguration(live: unknown, applied: unknown): JsonValue {
   if (!isObject(applied)) throw badPatch("invalid apply configuration: expected an object");
   return mergeMap(isObject(live) ? clone(live) : {}, applied, { deletions: false });
-}
-
-/** A FieldsV1 set for managedFields: "f:<name>" per map key; lists recorded as leaves. */
-export function fieldsV1Of(v: JsonValue, depth = 0): JsonObject {
-  const out: JsonObject = {};
-  if (!isObject(v) || depth > 8) return out;
-  for (const [k, x] of Object.entries(v)) {
-    if (depth === 0 && (k === "apiVersion" || k === "kind" || k === "status")) continue;
-    if (depth === 0 && k === "metadata" && isObject(x)) {
-      const { labels, annotations, finalizers, ownerReferences } = x;
-      out["f:metadata"] = fieldsV1Of({ ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}), ...(finalizers ? { finalizers } : {}), ...(ownerReferences ? { ownerReferences } : {}) }, depth + 1);
-      continue;
-    }
-    out[`f:${k}`] = isObject(x) ? fieldsV1Of(x, depth + 1) : {};
-  }
-  return out;
 }

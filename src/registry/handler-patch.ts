@@ -1,22 +1,23 @@
 // Applying a PATCH body to the live object (apiserver/pkg/endpoints/handlers/patch.go): the four patch
-// types, then the same body checks as an update. Server-side apply is the pragmatic merge of
-// api/smp.ts applyConfiguration (no field ownership or conflicts; `force` is accepted and ignored).
+// types, then the same body checks as an update. Server-side apply merges with api/smp.ts
+// applyConfiguration, then api/apply.ts applyManagedFields prunes what the applier dropped and
+// detects conflicts with other managers (409 unless force), as kube's field manager does in the patcher,
+// before the strategy runs.
 import {
   ApiError,
   applyConfiguration,
   applyJsonPatch,
   applyMergePatch,
   applyStrategicMergePatch,
+  applyManagedFields,
   conflict,
-  fieldsV1Of,
   isObject,
-  pruneUnappliedFields,
   type JsonValue,
   type ApiObject,
   type ResourceInfo,
 } from "../api/index.ts";
-import { checkBody } from "./objects.ts";
-import type { PatchType } from "./types.ts";
+import { checkBody, managerRequest } from "./objects.ts";
+import type { PatchType, RequestContext } from "./types.ts";
 
 const ACCEPTED =
   "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json";
@@ -52,25 +53,29 @@ function applyByType(cur: ApiObject, type: PatchType, patch: unknown): unknown {
   }
 }
 
-/** Server-side apply: merge, then drop what this manager applied before and no longer applies. */
-function applyWithPruning(cur: ApiObject, patch: unknown, manager: string): unknown {
+/** Server-side apply: merge, then ownership (prune, conflicts); the result carries its new managedFields. */
+function applyWithOwnership(info: ResourceInfo, cur: ApiObject, patch: unknown, owner: PatchOwner): unknown {
   const merged = applyByType(cur, "apply", patch);
-  const entries = cur.metadata.managedFields ?? [];
-  const mine = entries.find((e) => e.manager === manager && e.operation === "Apply" && !e.subresource);
-  if (mine !== undefined) {
-    const others = entries.filter((e) => e !== mine).map((e) => e.fieldsV1);
-    pruneUnappliedFields(merged, mine.fieldsV1, fieldsV1Of(patch as JsonValue), others);
-  }
-  return merged;
+  const req = managerRequest(info, owner.ctx, owner.subresource);
+  const { object, managedFields } = applyManagedFields(cur as unknown as JsonValue, merged as JsonValue, patch as JsonValue, req, owner.force);
+  if (isObject(object) && isObject(object.metadata)) object.metadata.managedFields = managedFields as unknown as JsonValue;
+  return object;
+}
+
+/** Who patches: the request (field manager, time), the subresource, and apply's `force`. */
+export interface PatchOwner {
+  readonly ctx: RequestContext;
+  readonly subresource: string;
+  readonly force: boolean;
 }
 
 /** The patched object; a patch pinned to another resourceVersion (see pinnedResourceVersion) is 409. */
-export function applyPatchDocument(info: ResourceInfo, cur: ApiObject, type: PatchType, patch: unknown, manager = "unknown"): ApiObject {
+export function applyPatchDocument(info: ResourceInfo, cur: ApiObject, type: PatchType, patch: unknown, owner: PatchOwner): ApiObject {
   const pinned = pinnedResourceVersion(type, patch);
   if (pinned !== undefined && pinned !== cur.metadata.resourceVersion) {
     throw conflict(info.group, info.resource, cur.metadata.name ?? "", "the object has been modified; please apply your changes to the latest version and try again");
   }
-  const result = type === "apply" ? applyWithPruning(cur, patch, manager) : applyByType(cur, type, patch);
+  const result = type === "apply" ? applyWithOwnership(info, cur, patch, owner) : applyByType(cur, type, patch);
   if (!isObject(result)) throw new ApiError("BadRequest", "the patched object is not a JSON object");
   return checkBody(info, result);
 }

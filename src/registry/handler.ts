@@ -106,7 +106,7 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
     const claim = strategy.beginCreate ? await strategy.beginCreate(next, ctx) : undefined;
     const toStore = claim?.obj ?? next;
     return settle(claim, ctx.dryRun, async () => {
-      recordManager(toStore, ctx, operation, "", applied);
+      recordManager(info, toStore, ctx, operation, "", undefined, applied);
       if (ctx.dryRun) return { ...toStore, metadata: { ...toStore.metadata, uid: toStore.metadata.uid ?? dryRunUid(deps.random), creationTimestamp: rfc3339(ctx.now) } };
       try {
         return await mapStorage(info, name, () => store.create(toStore));
@@ -143,7 +143,7 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
     const claim = strategy.beginUpdate ? await strategy.beginUpdate(next, cur, ctx, sub) : undefined;
     const toStore = claim?.obj ?? next;
     const saved = await settle(claim, ctx.dryRun, async () => {
-      recordManager(toStore, ctx, operation, sub, applied);
+      recordManager(info, toStore, ctx, operation, sub, cur, applied);
       return ctx.dryRun ? toStore : mapStorage(info, name, () => store.update(toStore));
     });
     // Finalizers gone on an object being deleted: the delete completes now (generic store's behaviour).
@@ -232,7 +232,6 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
 
     async patch(ctx, namespace, name, type: PatchType, patch, opts, subresource) {
       const sub = subresourceOk(subresource);
-      void opts;
       if (sub === "scale") return scaleUpdate(ctx, namespace, name, (scale) => applyScalePatch(scale, type, patch));
       // kube's patcher retries on a lost race (5 times) unless the patch itself pinned a resourceVersion.
       const pinned = pinnedResourceVersion(type, patch) !== undefined;
@@ -245,11 +244,12 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
           reconcileName(obj, name);
           return persistCreate(ctx, obj, "Apply", patch);
         }
-        const next = applyPatchDocument(info, cur, type, patch, ctx.fieldManager ?? "unknown");
+        const next = applyPatchDocument(info, cur, type, patch, { ctx, subresource: sub, force: opts.force === true });
         checkPatchedName(info, next, name, namespace);
         checkUnknownFields(ctx, info, next);
         reconcileNamespace(info, next, namespace);
-        return persistUpdate(ctx, cur, next, sub, type === "apply" ? "Apply" : "Update", type === "apply" ? patch : undefined);
+        // An apply's managedFields were settled with its conflicts in applyPatchDocument.
+        return persistUpdate(ctx, cur, next, sub, type === "apply" ? "Apply" : "Update", type === "apply" ? next.metadata.managedFields : undefined);
       });
     },
 

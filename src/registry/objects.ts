@@ -7,7 +7,8 @@ import {
   badRequest,
   checkGoTypes,
   conflict,
-  fieldsV1Of,
+  applyManagedFields,
+  updateManagedFields,
   internalError,
   notFound,
   strictDecodingMessage,
@@ -15,6 +16,7 @@ import {
   type ApiObject,
   type JsonValue,
   type ManagedFieldsEntry,
+  type ManagerRequest,
   type ResourceInfo,
 } from "../api/index.ts";
 import type { RandomSource } from "../base/index.ts";
@@ -143,23 +145,33 @@ export function generateName(base: string, random: RandomSource): string {
   return `${base.slice(0, 58)}${suffix}`;
 }
 
-/** Records (or refreshes) this manager's managedFields entry. Field ownership is not tracked for conflicts. */
-export function recordManager(obj: ApiObject, ctx: RequestContext, operation: "Update" | "Apply", subresource: string, applied?: unknown): void {
-  const manager = ctx.fieldManager ?? "unknown";
-  const entry: ManagedFieldsEntry = {
-    manager,
-    operation,
-    apiVersion: obj.apiVersion,
+/** The field manager of this request (kube defaults an unnamed one from the User-Agent; we say "unknown"). */
+export function managerRequest(info: ResourceInfo, ctx: RequestContext, subresource: string): ManagerRequest {
+  return {
+    manager: ctx.fieldManager ?? "unknown",
+    subresource,
+    apiVersion: apiVersionOf(info.group, info.version),
     time: ctx.now.toISOString().replace(/\.\d{3}Z$/, "Z"),
-    fieldsType: "FieldsV1",
-    // Apply owns what the configuration named; an Update owns the whole object it wrote.
-    fieldsV1: fieldsV1Of((applied ?? obj) as JsonValue),
-    ...(subresource ? { subresource } : {}),
+    statusSubresource: info.subresources.includes("status"),
   };
-  const others = (obj.metadata.managedFields ?? []).filter(
-    (e) => !(e.manager === manager && e.operation === operation && (e.subresource ?? "") === subresource),
-  );
-  obj.metadata.managedFields = [...others, entry];
+}
+
+/**
+ * Sets obj's managedFields for this write. An Update (create, PUT, non-apply PATCH) attributes only
+ * what it changed against `live` (api/managed-fields.ts updateManagedFields; undefined live = create).
+ * An Apply that created the object owns what its configuration (`applied`) names; an Apply to an
+ * existing object passes the entries handler-patch.ts already computed (conflicts, pruning) as `applied`.
+ */
+export function recordManager(info: ResourceInfo, obj: ApiObject, ctx: RequestContext, operation: "Update" | "Apply", subresource: string, live: ApiObject | undefined, applied?: unknown): void {
+  const req = managerRequest(info, ctx, subresource);
+  if (operation === "Apply" && Array.isArray(applied)) {
+    obj.metadata.managedFields = structuredClone(applied as ManagedFieldsEntry[]);
+  } else if (operation === "Apply") {
+    obj.metadata.managedFields = applyManagedFields(undefined, obj as unknown as JsonValue, (applied ?? obj) as JsonValue, req, true).managedFields;
+  } else {
+    obj.metadata.managedFields = updateManagedFields(live as unknown as JsonValue, obj as unknown as JsonValue, req);
+  }
+  if (obj.metadata.managedFields.length === 0) delete obj.metadata.managedFields;
 }
 
 /** The object minus status and metadata: what a generation bump compares. */

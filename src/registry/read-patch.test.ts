@@ -134,4 +134,22 @@ describe("patch", () => {
     const w = await h.patch(ctx, "default", "a", "apply", cfg({ y: "2" }), {});
     assert.deepEqual(w.data, { y: "2", w: "0" });
   });
+
+  it("server-side apply: a value another manager changed is a 409 unless force; updates own only what they change", async () => {
+    const t = await harness();
+    const h = t.h("", "configmaps");
+    const kubectl = t.ctx(undefined, { fieldManager: "kubectl" });
+    const cfg = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "s" }, data: { a: "1", b: "2" } };
+    await h.patch(kubectl, "default", "s", "apply", cfg, {});
+    const p = await h.patch(t.ctx(undefined, { fieldManager: "kubectl-patch" }), "default", "s", "strategic", { data: { a: "changed" } }, {});
+    assert.deepEqual(p.metadata.managedFields?.find((e) => e.manager === "kubectl-patch")?.fieldsV1, { "f:data": { "f:a": {} } });
+    await assert.rejects(h.patch(kubectl, "default", "s", "apply", cfg, { force: false }), (e: unknown) => {
+      assert.ok(e instanceof ApiError && e.code === "Conflict");
+      assert.equal(e.message, 'Apply failed with 1 conflict: conflict with "kubectl-patch" using v1: .data.a');
+      return true;
+    });
+    const forced = await h.patch(kubectl, "default", "s", "apply", cfg, { force: true });
+    assert.deepEqual(forced.data, { a: "1", b: "2" });
+    assert.deepEqual(forced.metadata.managedFields?.map((e) => e.manager), ["kubectl"], "kubectl-patch lost its only field");
+  });
 });

@@ -2,7 +2,7 @@
 // server). Authentication and authorization already happened; this decodes bodies and query
 // parameters, checks that the object agrees with the URL, and writes JSON, Table or a watch stream.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ApiError, badRequest, checkGoTypes, type ApiObject, type ResourceInfo } from "../api/index.ts";
+import { ApiError, badRequest, checkGoTypes, invalid, type ApiObject, type ResourceInfo } from "../api/index.ts";
 import type { UserInfo, Authorizer } from "../auth/index.ts";
 import type { ListParams, RequestContext, ResourceHandler } from "../registry/index.ts";
 import { decodeObject, decodeOptional, decodePatch, readBody } from "./body.ts";
@@ -48,14 +48,26 @@ export function listParams(query: URLSearchParams): ListParams {
   return p;
 }
 
-function requestContext(user: UserInfo, query: URLSearchParams, env: RestEnv): RequestContext {
+/** kube's prefixFromUserAgent: a write without ?fieldManager is managed by its User-Agent up to the
+ *  first "/" ("kubectl/v1.32.4 (linux/amd64) …" → "kubectl"), printable characters only, ≤ 128 bytes. */
+export function managerFromUserAgent(userAgent: string | undefined): string {
+  let out = "";
+  for (const ch of (userAgent ?? "").split("/")[0] ?? "") {
+    if (!/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(ch)) continue; // Go's unicode.IsPrint
+    if (Buffer.byteLength(out + ch) > 128) break;
+    out += ch;
+  }
+  return out;
+}
+
+function requestContext(user: UserInfo, query: URLSearchParams, env: RestEnv, userAgent: string | undefined): RequestContext {
   const dryRun = query.getAll("dryRun");
   if (dryRun.some((d) => d !== "All")) throw badRequest(`invalid dry run value: ${JSON.stringify(dryRun.join(","))}: only "All" is supported`);
   const fv = query.get("fieldValidation") ?? undefined;
   if (fv !== undefined && fv !== "Strict" && fv !== "Warn" && fv !== "Ignore") {
     throw badRequest(`invalid fieldValidation directive: ${JSON.stringify(fv)}: must be one of Ignore, Warn, Strict`);
   }
-  const fieldManager = query.get("fieldManager") ?? undefined;
+  const fieldManager = query.get("fieldManager") || managerFromUserAgent(userAgent) || undefined;
   return { user, authorizer: env.authorizer, dryRun: dryRun.length > 0, fieldManager, fieldValidation: fv, now: env.now(), warnings: [] };
 }
 
@@ -133,6 +145,10 @@ async function serveWrite(c: Call): Promise<void> {
       return sendJson(c.res, 200, await handler.update(ctx, ns, ri.name, checkAgainstUrl(decodeObject(type, body), ri, info, true), sub), ctx.warnings);
     case "patch": {
       const p = decodePatch(type, body);
+      // apimachinery ValidatePatchOptions: an apply must name its manager (kubectl sends "kubectl").
+      if (p.type === "apply" && !c.query.get("fieldManager")) {
+        throw invalid("meta.k8s.io", "PatchOptions", "", [{ type: "FieldValueRequired", field: "fieldManager", detail: "is required for apply patch" }]);
+      }
       return sendJson(c.res, 200, await handler.patch(ctx, ns, ri.name, p.type, p.patch, { force: c.query.get("force") === "true" }, sub), ctx.warnings);
     }
     case "delete": {
@@ -178,6 +194,6 @@ export async function serveResource(
   // resource", not a complaint about its protobuf body.
   const sub = ri.subresource === "" ? undefined : ri.subresource;
   if (sub !== undefined && !info.subresources.includes(sub)) throw NOT_FOUND;
-  const c: Call = { req, res, ri, query: watchQuery(ri, call.query), handler, ns, sub, ctx: requestContext(call.user, call.query, env), env };
+  const c: Call = { req, res, ri, query: watchQuery(ri, call.query), handler, ns, sub, ctx: requestContext(call.user, call.query, env, req.headers["user-agent"]), env };
   return ri.verb === "get" || ri.verb === "list" || ri.verb === "watch" ? serveRead(c) : serveWrite(c);
 }
