@@ -4,3 +4,4 @@ export * from "./clock.ts";
 export * from "./random.ts";
 export * from "./bytes.ts";
 export * from "./duration.ts";
+export * from "./ip.ts";

@@ -56,7 +56,7 @@ test("help notes: a line that does not end a sentence continues its paragraph (n
   const h = renderHelp({ ...SPEC, notes: ["Fields: a, b,", "c, d.", "Second paragraph."] });
   assert.match(h, /\n\nFields: a, b,\nc, d\.\n\nSecond paragraph\.\n$/);
   const { command: init } = await import("./cmd-init.ts");
-  assert.match(init.usage, /serviceCIDR \(10\.96\.0\.0\/12\),\ndnsDomain/);
+  assert.match(init.usage, /serviceCIDR \(10\.96\.0\.0\/12;\nIPv6, or dual-stack "v4,v6" whose first range is primary\),\ndnsDomain/);
   const { command: etcd } = await import("./cmd-etcd.ts");
   assert.match(etcd.usage, /ca\.crt\n--etcd-certfile/);
 });

@@ -1,7 +1,8 @@
 // The PKI `kpki serve` runs on. On an empty data dir it provisions exactly what `kpki init --dir DIR`
 // writes (it runs that very command), later starts reuse the files as they are. With explicit
 // --client-ca-file/--tls-cert-file/--tls-private-key-file it serves an existing PKI (kubeadm's too).
-import { readFile, writeFile, access } from "node:fs/promises";
+import { readFile, writeFile, access, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { findCommand, nodeIo } from "../cli/index.ts";
@@ -42,22 +43,34 @@ export async function readText(path: string, what: string): Promise<string> {
   }
 }
 
-/** Runs `kpki init --dir DIR --server URL` in-process, quietly (its plan goes nowhere). */
-async function runInit(dataDir: string, server: string): Promise<void> {
+/** Runs `kpki init --dir DIR --server URL` in-process, quietly (its plan goes nowhere). A service range
+ *  (--service-cluster-ip-range) becomes the spec's serviceCIDR, so the serving certificate names the
+ *  kubernetes Service's address of that range, as `kpki init` with that serviceCIDR would. */
+async function runInit(dataDir: string, server: string, serviceCidr: string | undefined): Promise<void> {
   const entry = findCommand("init");
   if (entry === undefined) throw new Error("the init command is missing from this build");
   const { command } = await entry.load();
   const errors: string[] = [];
   const io = nodeIo({ stdout: () => undefined, stderr: (s) => void errors.push(s) });
-  const code = await command.run(["--dir", dataDir, "--server", server], io);
-  if (code !== 0) throw new Error(`provisioning ${dataDir} failed: ${errors.join("").trim() || `exit ${code}`}`);
+  const spec = serviceCidr === undefined ? undefined : await mkdtemp(join(tmpdir(), "kpki-spec-"));
+  try {
+    const config: string[] = [];
+    if (spec !== undefined) {
+      await writeFile(join(spec, "cluster.yaml"), `serviceCIDR: ${JSON.stringify(serviceCidr)}\n`);
+      config.push("--config", join(spec, "cluster.yaml"));
+    }
+    const code = await command.run(["--dir", dataDir, "--server", server, ...config], io);
+    if (code !== 0) throw new Error(`provisioning ${dataDir} failed: ${errors.join("").trim() || `exit ${code}`}`);
+  } finally {
+    if (spec !== undefined) await rm(spec, { recursive: true, force: true });
+  }
 }
 
-export async function loadServingPki(dataDir: string, files: PkiFiles, server: string): Promise<ServingPki> {
+export async function loadServingPki(dataDir: string, files: PkiFiles, server: string, serviceCidr?: string): Promise<ServingPki> {
   const explicit = files.clientCaFile !== undefined || files.tlsCertFile !== undefined || files.tlsKeyFile !== undefined;
   let provisioned = false;
   if (!explicit && !(await exists(join(dataDir, "pki", "ca.crt")))) {
-    await runInit(dataDir, server);
+    await runInit(dataDir, server, serviceCidr);
     provisioned = true;
   }
   const caFile = files.clientCaFile ?? join(dataDir, "pki", "ca.crt");

@@ -28,10 +28,14 @@ test("serve options: --service-cluster-ip-range", () => {
   assert.equal(serveOptions({ "data-dir": "/d" }).serviceIpRange?.cidr, "10.96.0.0/12");
   assert.equal(serveOptions({ "data-dir": "/d", "service-cluster-ip-range": "10.32.0.0/24" }).serviceIpRange?.cidr, "10.32.0.0/24");
   assert.equal(serveOptions({ "data-dir": "/d", "service-cluster-ip-range": "10.32.0.9/24" }).serviceIpRange?.cidr, "10.32.0.0/24");
+  assert.equal(serveOptions({ "data-dir": "/d", "service-cluster-ip-range": "fd00:10:96::/112" }).serviceIpRange?.cidr, "fd00:10:96::/112");
+  const dual = serveOptions({ "data-dir": "/d", "service-cluster-ip-range": "10.96.0.0/12,fd00:10:96::/112" }).serviceIpRange;
+  assert.deepEqual(dual?.cidrs.map((c) => [c.cidr, c.family]), [["10.96.0.0/12", "IPv4"], ["fd00:10:96::/112", "IPv6"]]);
   const bad: [string, string][] = [
-    ["x", 'serve: --service-cluster-ip-range "x" is not an IPv4 CIDR'],
-    ["10.32.0.0", 'serve: --service-cluster-ip-range "10.32.0.0" is not an IPv4 CIDR'],
-    ["fd00::/108", 'serve: --service-cluster-ip-range "fd00::/108" is not an IPv4 CIDR'],
+    ["x", 'serve: --service-cluster-ip-range "x" is not a valid CIDR'],
+    ["10.32.0.0", 'serve: --service-cluster-ip-range "10.32.0.0" is not a valid CIDR'],
+    ["fd00::/64", 'serve: --service-cluster-ip-range "fd00::/64" is too large; for 128-bit addresses, the mask must be >= 108'],
+    ["10.96.0.0/12,10.100.0.0/16", 'serve: --service-cluster-ip-range "10.96.0.0/12,10.100.0.0/16" is invalid: [0] and [1] must be of different IP family'],
     ["10.0.0.0/8", 'serve: --service-cluster-ip-range "10.0.0.0/8" is too large; for 32-bit addresses, the mask must be >= 12'],
     ["10.0.0.0/31", 'serve: --service-cluster-ip-range "10.0.0.0/31" is too small; the mask must be <= 30 to leave room for Services'],
   ];

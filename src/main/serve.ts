@@ -24,7 +24,9 @@ function parseBool(text: string | undefined, name: string, dflt: boolean): boole
   throw new CliError("usage", `serve: --${name} must be true or false, not "${text}"`);
 }
 
-/** kube-apiserver's --service-cluster-ip-range (IPv4 only; default kubeadm's, as `kpki init` uses). */
+/** kube-apiserver's --service-cluster-ip-range: an IPv4 or IPv6 CIDR, or a dual-stack pair
+ *  "10.96.0.0/12,fd00:10:96::/112" (primary first); default kubeadm's, as `kpki init` uses. One usage line
+ *  naming the flag and the value on error (kube-apiserver's own checks, options/validation.go). */
 function serviceIpRangeFlag(text: string | undefined): ServiceIpRange {
   if (text === undefined) return DEFAULT_SERVICE_IP_RANGE;
   const r = parseServiceIpRange(text);
@@ -121,7 +123,7 @@ export const command = defineCommand(
     name: "serve",
     summary: "Run a Kubernetes API server (mTLS, RBAC, CSR API) that kubectl talks to.",
     synopsis: [
-      "serve --data-dir DIR [--listen 127.0.0.1:6443] [--storage sqlite|memory] [--anonymous-auth=true|false] [--token-auth-file F] [--client-ca-file F --tls-cert-file F --tls-private-key-file F] [--service-cluster-ip-range CIDR]",
+      "serve --data-dir DIR [--listen 127.0.0.1:6443] [--storage sqlite|memory] [--anonymous-auth=true|false] [--token-auth-file F] [--client-ca-file F --tls-cert-file F --tls-private-key-file F] [--service-cluster-ip-range CIDR[,CIDR]]",
       "serve --data-dir DIR [--cluster-signing-cert-file F --cluster-signing-key-file F | --cluster-signing-kube-apiserver-client-cert-file F …] [--cluster-signing-duration 8760h] [--csr-approval-policy-file F]",
       "serve --data-dir DIR --storage etcd --etcd-servers https://HOST:2379[,…] [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--etcd-prefix P]",
       "serve --data-dir DIR [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s]",
@@ -140,7 +142,12 @@ export const command = defineCommand(
       { name: "client-ca-file", type: "string", arg: "FILE", help: "CA bundle for client certificates (an existing PKI)" },
       { name: "tls-cert-file", type: "string", arg: "FILE", help: "serving certificate (chain) PEM" },
       { name: "tls-private-key-file", type: "string", arg: "FILE", help: "serving key PEM" },
-      { name: "service-cluster-ip-range", type: "string", arg: "CIDR", help: "IPv4 range of Service ClusterIPs; the kubernetes Service gets its first address (default 10.96.0.0/12, match init's serviceCIDR)" },
+      {
+        name: "service-cluster-ip-range",
+        type: "string",
+        arg: "CIDR[,CIDR]",
+        help: "Service ClusterIP range: IPv4 (/12–/30) or IPv6 (/108–/126), or a dual-stack pair like 10.96.0.0/12,fd00:10:96::/112 (one per family, primary first); the kubernetes Service gets the primary's first address (default 10.96.0.0/12, match init's serviceCIDR)",
+      },
       ...SIGNING_OPTIONS,
       ...LEADER_OPTIONS,
     ],

@@ -14,7 +14,8 @@ import {
 import { RESOURCES, type CertificateSigningRequest, type ResourceInfo } from "../api/index.ts";
 import { createMemoryBackend, createStore, intervalTicker, openEtcdBackend, openSqliteBackend, type StorageBackend, type Store } from "../storage/index.ts";
 import {
-  createRegistry, ensureBootstrapPolicy, ensureDefaultNamespaces, ensureKubernetesService, memoizeStores, type ServiceIpRange, type StoreLookup,
+  DEFAULT_SERVICE_IP_RANGE, createRegistry, ensureBootstrapPolicy, ensureDefaultNamespaces, ensureKubernetesService, memoizeStores, type ServiceIpRange,
+  type StoreLookup,
 } from "../registry/index.ts";
 import { startApiServer, type RegisteredHealthCheck } from "../server/index.ts";
 import { answersWithCa, loadServingPki, placeKubeconfigs, readText, type PkiFiles } from "./provision.ts";
@@ -49,7 +50,8 @@ export interface ServeOptions extends PkiFiles {
   readonly csrSigning?: CsrSigningFlags;
   /** kube-controller-manager's --leader-elect*: the controllers run on the Lease holder only. */
   readonly leaderElection?: LeaderElectionFlags;
-  /** kube-apiserver's --service-cluster-ip-range (default 10.96.0.0/12, kubeadm's and `kpki init`'s). */
+  /** kube-apiserver's --service-cluster-ip-range: IPv4, IPv6 or a dual-stack pair, primary first
+   *  (default 10.96.0.0/12, kubeadm's and `kpki init`'s). */
   readonly serviceIpRange?: ServiceIpRange;
   readonly log?: (line: string) => void;
 }
@@ -156,15 +158,17 @@ function warnUnlessNamed(certPem: string, host: string, log: (line: string) => v
   if (!named) log(`kpki: warning: the serving certificate does not name ${host}; clients connecting to it will fail TLS verification`);
 }
 
-/** kube-apiserver's kubernetes Service: its ClusterIP is what pods dial for https://kubernetes.default, so
- *  a serving certificate without it (serviceCIDR ≠ --service-cluster-ip-range) fails them; kube never
- *  changes an existing Service's ClusterIP, so a range change leaves the old address in place. */
+/** kube-apiserver's kubernetes Service: its ClusterIP (the first address of the PRIMARY range, IPv4 or
+ *  IPv6; the Service is SingleStack even on a dual-stack server, as kube's) is what pods dial for
+ *  https://kubernetes.default, so a serving certificate without it (serviceCIDR's primary range ≠
+ *  --service-cluster-ip-range's, the address kubeadm and `kpki init` put in the certificate) fails them;
+ *  kube never changes an existing Service's ClusterIP, so a range change leaves the old address in place. */
 async function ensureApiService(storeFor: StoreLookup, o: ServeOptions, ctx: { securePort: number; certPem: string; now: Date; log: (line: string) => void }): Promise<void> {
   const range = o.serviceIpRange;
   // `now` lets the ClusterIP repair remove reservations no Service holds (a crash between the two writes).
   const svc = await ensureKubernetesService(storeFor, { securePort: ctx.securePort, now: ctx.now, ...(range ? { serviceIpRange: range } : {}) });
   if (svc.clusterIP !== svc.expectedClusterIP) {
-    ctx.log(`kpki: warning: the kubernetes Service keeps ClusterIP ${svc.clusterIP} (clusterIP is immutable), not ${svc.expectedClusterIP} from --service-cluster-ip-range ${range?.cidr ?? "10.96.0.0/12"}; delete it and restart to re-create it`);
+    ctx.log(`kpki: warning: the kubernetes Service keeps ClusterIP ${svc.clusterIP} (clusterIP is immutable), not ${svc.expectedClusterIP} from --service-cluster-ip-range ${(range ?? DEFAULT_SERVICE_IP_RANGE).cidr}; delete it and restart to re-create it`);
   }
   let named = true;
   try {
@@ -172,7 +176,7 @@ async function ensureApiService(storeFor: StoreLookup, o: ServeOptions, ctx: { s
   } catch {
     // As in warnUnlessNamed: an unreadable (but TLS-usable) certificate does not stop the start.
   }
-  if (!named) ctx.log(`kpki: warning: the serving certificate does not name ${svc.clusterIP}, the kubernetes Service's ClusterIP; pods reaching https://kubernetes.default will fail TLS verification (provision with a serviceCIDR matching --service-cluster-ip-range)`);
+  if (!named) ctx.log(`kpki: warning: the serving certificate does not name ${svc.clusterIP}, the kubernetes Service's ClusterIP; pods reaching https://kubernetes.default will fail TLS verification (provision with a serviceCIDR whose primary range matches --service-cluster-ip-range's)`);
 }
 
 async function openBackend(o: ServeOptions, clock: Clock): Promise<StorageBackend> {
@@ -280,7 +284,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
   const clientHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   const urlFor = (p: number): string => `https://${clientHost.includes(":") ? `[${clientHost}]` : clientHost}:${p}`;
   const intendedUrl = urlFor(port === 0 ? 6443 : port);
-  const pki = await loadServingPki(o.dataDir, o, intendedUrl);
+  const pki = await loadServingPki(o.dataDir, o, intendedUrl, o.serviceIpRange?.cidr);
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 }); // an external PKI leaves only state here
   // Before storage opens: a bad --cluster-signing-* file stops the start with one line naming it.
   const signing = { ...(await loadSigning(o.csrSigning ?? {}, pki.clusterCa, { clock, random })), rootCaPem: pki.clusterCa?.certPem ?? pki.clientCaPem };

@@ -5,7 +5,7 @@
 import { RESOURCES, type ApiObject, type ResourceInfo } from "../api/index.ts";
 import type { BootstrapPolicy } from "../auth/index.ts";
 import { StorageError } from "../storage/index.ts";
-import { DEFAULT_SERVICE_IP_RANGE, kubernetesServiceIp, type ServiceIpRange } from "./service-ip.ts";
+import { DEFAULT_SERVICE_IP_RANGE, kubernetesServiceIp, primaryCidr, type ServiceIpRange } from "./service-ip.ts";
 import { SERVICE_IP_RESERVATIONS, repairServiceIpReservations, reserveIp } from "./service-ip-reservations.ts";
 import type { StoreLookup } from "./types.ts";
 
@@ -59,7 +59,10 @@ export interface KubernetesServiceResult {
 }
 
 /** The `kubernetes` Service in `default` (kube-apiserver's kubernetesservice controller): ClusterIP = the
- *  first host address of the service range, port 443 → the secure port. Created when missing; its ports
+ *  first host address of the primary service range, port 443 → the secure port. On a dual-stack server
+ *  it stays SingleStack of the primary family, as kube's (options/validation.go
+ *  validatePublicIPServiceClusterIPRangeIPFamilies: "The kubernetes.default Service is SingleStack based
+ *  on the configured ServiceIPRange"). Created when missing; its ports
  *  are reconciled when the secure port changed (kube does the same on every start); an existing
  *  ClusterIP is never changed. Then, as kube's repair controller does at start, every Service's
  *  ClusterIP gets its reservation (service-ip-reservations.ts); with `now`, orphaned ones go. */
@@ -74,7 +77,8 @@ export async function ensureKubernetesService(
 
 async function reconcileKubernetesService(stores: StoreLookup, o: { securePort: number; serviceIpRange?: ServiceIpRange }): Promise<KubernetesServiceResult> {
   const store = stores(info("", "services"));
-  const ip = kubernetesServiceIp(o.serviceIpRange ?? DEFAULT_SERVICE_IP_RANGE);
+  const range = o.serviceIpRange ?? DEFAULT_SERVICE_IP_RANGE;
+  const ip = kubernetesServiceIp(range);
   const ports = [{ name: "https", protocol: "TCP", port: 443, targetPort: o.securePort }];
   const live = await store.get("default", "kubernetes");
   if (live === undefined) {
@@ -87,7 +91,7 @@ async function reconcileKubernetesService(stores: StoreLookup, o: { securePort: 
       metadata: { name: "kubernetes", namespace: "default", labels: { component: "apiserver", provider: "kubernetes" } },
       spec: {
         ports, clusterIP: ip, clusterIPs: [ip], type: "ClusterIP", sessionAffinity: "None",
-        ipFamilies: ["IPv4"], ipFamilyPolicy: "SingleStack", internalTrafficPolicy: "Cluster",
+        ipFamilies: [primaryCidr(range).family], ipFamilyPolicy: "SingleStack", internalTrafficPolicy: "Cluster",
       },
       status: { loadBalancer: {} },
     };

@@ -20,7 +20,8 @@ export {
   type KubernetesServiceResult,
 } from "./bootstrap.ts";
 export {
-  DEFAULT_SERVICE_IP_RANGE, allocateClusterIp, kubernetesServiceIp, parseServiceIpRange, rangeContains, type ServiceIpRange, type ServiceIpRangeResult,
+  DEFAULT_SERVICE_IP_RANGE, allocateClusterIp, kubernetesServiceIp, parseServiceIpRange, rangeContains, isDualStack, primaryCidr, type IpFamily, type ServiceCidr,
+  type ServiceIpRange, type ServiceIpRangeResult,
 } from "./service-ip.ts";
 export { IMMORTAL_NAMESPACES } from "./kinds.ts";
 export { selectionPredicate } from "./handler-read.ts";

@@ -41,7 +41,7 @@ describe("ClusterIP reservations", () => {
     const t = await harness({ serviceIpRange: R24 });
     const h = t.h("", "services");
     const first = allocateClusterIp(R24, "default", "web");
-    const order = [...candidateIps(R24, first)];
+    const order = [...candidateIps(R24.cidrs[0], first)];
     assert.equal(order.length, 253);
     assert.equal(order[0], first);
     for (const ip of order.slice(0, 3)) await h.create(t.ctx(), "kube-system", svc(`pin-${ip.replaceAll(".", "-")}`, { clusterIP: ip }));
@@ -50,7 +50,7 @@ describe("ClusterIP reservations", () => {
     assert.deepEqual((web.spec as { clusterIPs: string[] }).clusterIPs, [order[3]]);
     assert.ok((await reserved(t)).includes(order[3] ?? ""));
     // Wrapping: from the last usable address the next one is network + 2.
-    assert.deepEqual([...candidateIps(R24, "10.32.0.254")].slice(0, 2), ["10.32.0.254", "10.32.0.2"]);
+    assert.deepEqual([...candidateIps(R24.cidrs[0], "10.32.0.254")].slice(0, 2), ["10.32.0.254", "10.32.0.2"]);
   });
 
   it("a full range is 500 InternalError with kube's text and reserves nothing more", async () => {

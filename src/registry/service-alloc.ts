@@ -1,13 +1,14 @@
 // ClusterIP allocation with reservations (pkg/registry/core/service/storage/storage.go beginCreate /
-// beginUpdate / afterDelete, alloc.go): a Service's address is claimed by creating its reservation
-// record after validation and before the Service is persisted, and given back when the write fails or
+// beginUpdate / afterDelete, alloc.go allocClusterIPs / allocIPs): a Service's addresses — one per entry
+// of spec.ipFamilies, so two for a dual-stack Service — are claimed by creating their reservation
+// records after validation and before the Service is persisted, and given back when the write fails or
 // the Service goes. The generic handler calls these as the strategy's lifecycle hooks (types.ts
-// WriteClaim): the hook returns the Service to persist with the chosen address, and its finish gives
+// WriteClaim): the hook returns the Service to persist with the chosen addresses, and its finish gives
 // back what the write did not keep.
 import { internalError, invalid, type ApiError, type ApiObject } from "../api/index.ts";
 import type { Store } from "../storage/index.ts";
-import { allocateClusterIp, parseIpv4, type ServiceIpRange } from "./service-ip.ts";
-import { allocateIp, heldIp, isIpReserved, refOf, releaseIp, reserveIp } from "./service-ip-reservations.ts";
+import { allocateClusterIp, canonicalIp, cidrOfFamily, familyOf, primaryCidr, type IpFamily, type ServiceIpRange } from "./service-ip.ts";
+import { allocateIp, heldIps, isIpReserved, refOf, releaseIp, reserveIp, type ServiceRef } from "./service-ip-reservations.ts";
 import type { RequestContext, ResourceStrategy, WriteClaim } from "./types.ts";
 
 /** The strategy hooks Services get from the allocator. */
@@ -15,14 +16,23 @@ export type ServiceIpAllocator = Required<Pick<ResourceStrategy, "beginCreate" |
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
+const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map((x) => (typeof x === "string" ? x : "")) : []);
 
-/** What the defaulted Service asks for: no address, one chosen by the server, or a given one. */
-function need(svc: ApiObject): { kind: "none" } | { kind: "auto" } | { kind: "ip"; ip: string } {
+/** One address the defaulted Service asks for: chosen by the server (ip undefined) or a given one. */
+interface Want {
+  readonly family: IpFamily;
+  readonly ip?: string;
+}
+
+/** alloc.go allocClusterIPs: one address per ipFamilies entry, clusterIPs[i] when given; none for
+ *  ExternalName or headless. A Service stored before families were set reads as its addresses' ones. */
+function wants(svc: ApiObject, range: ServiceIpRange): Want[] {
   const spec = obj(svc.spec);
-  const ip = typeof spec.clusterIP === "string" ? spec.clusterIP : "";
-  if (spec.type === "ExternalName" || ip === "None") return { kind: "none" };
-  if (ip === "") return { kind: "auto" };
-  return parseIpv4(ip) === undefined ? { kind: "none" } : { kind: "ip", ip };
+  const ips = strs(spec.clusterIPs).length > 0 ? strs(spec.clusterIPs) : strs([spec.clusterIP]).filter((x) => x !== "");
+  if (spec.type === "ExternalName" || ips[0] === "None") return [];
+  const given = strs(spec.ipFamilies) as IpFamily[];
+  const families = given.length > 0 ? given : ips.length > 0 ? ips.flatMap((ip) => familyOf(ip) ?? []) : [primaryCidr(range).family];
+  return families.map((family, i) => (ips[i] === undefined ? { family } : { family, ip: ips[i] }));
 }
 
 /** alloc.go allocIPs: field.Invalid(spec.clusterIPs, service.Spec.ClusterIPs, "failed to allocate IP
@@ -35,49 +45,77 @@ export function alreadyAllocated(name: string, clusterIPs: readonly string[], ip
 const NOTHING: WriteClaim = { finish: async () => {} };
 
 export function serviceIpAllocator(range: ServiceIpRange, store: Store): ServiceIpAllocator {
-  /** Gives `ip` back if `svc` holds its record. The write's outcome stands whatever happens here: an
-   *  unreleased record is an orphan the startup repair removes. */
-  const release = async (ip: string | undefined, svc: ApiObject): Promise<void> => {
-    if (ip === undefined) return;
-    try {
-      await releaseIp(store, ip, refOf(svc));
-    } catch {
-      // See above: left to repairServiceIpReservations.
+  /** Gives the addresses back that `svc` holds records of. The write's outcome stands whatever happens
+   *  here: an unreleased record is an orphan the startup repair removes. */
+  const release = async (ips: readonly string[], svc: ApiObject): Promise<void> => {
+    for (const ip of ips) {
+      try {
+        await releaseIp(store, ip, refOf(svc));
+      } catch {
+        // See above: left to repairServiceIpReservations.
+      }
     }
   };
 
-  /** Claims what `svc` asks for (checks only, on dry run); the claim's obj carries a chosen address. */
-  async function claim(svc: ApiObject, ctx: RequestContext): Promise<WriteClaim> {
-    const want = need(svc);
-    if (want.kind === "none") return NOTHING;
-    const ref = refOf(svc);
-    let ip: string | undefined;
-    if (want.kind === "ip") {
-      ip = want.ip;
-      const free = ctx.dryRun ? !(await isIpReserved(store, ip)) : await reserveIp(store, ip, ref);
-      const ips = obj(svc.spec).clusterIPs;
-      if (!free) throw alreadyAllocated(ref.name, Array.isArray(ips) && ips.length > 0 ? ips.map(String) : [ip], ip);
-    } else {
-      ip = await allocateIp(store, range, { first: allocateClusterIp(range, ref.namespace, ref.name), ref, dryRun: ctx.dryRun });
-      // alloc.go: errors.NewInternalError(fmt.Errorf("failed to allocate a serviceIP: %v", ErrFull)).
-      if (ip === undefined) throw internalError(new Error("failed to allocate a serviceIP: range is full"));
+  /** One address for `w`: the given one if free (or already `held` by this Service), else the first
+   *  free one from the hashed start in the family's range. Throws kube's errors. */
+  async function claimOne(w: Want, o: { svc: ApiObject; ref: ServiceRef; held: ReadonlySet<string>; dryRun: boolean }): Promise<{ ip: string; isNew: boolean }> {
+    const key = w.ip === undefined ? undefined : canonicalIp(w.ip);
+    if (w.ip !== undefined && key !== undefined) {
+      if (o.held.has(key)) return { ip: w.ip, isNew: false };
+      const free = o.dryRun ? !(await isIpReserved(store, key)) : await reserveIp(store, key, o.ref);
+      if (!free) throw alreadyAllocated(o.ref.name, strs(obj(o.svc.spec).clusterIPs).length > 0 ? strs(obj(o.svc.spec).clusterIPs) : [w.ip], w.ip);
+      return { ip: key, isNew: !o.dryRun };
     }
-    const claimed = ip;
-    const out = want.kind === "auto" ? { ...svc, spec: { ...obj(svc.spec), clusterIP: claimed, clusterIPs: [claimed] } } : svc;
-    return { obj: out, finish: async (ok) => (ok || ctx.dryRun ? undefined : release(claimed, svc)) };
+    const cidr = cidrOfFamily(range, w.family);
+    // Validation refused families the server does not serve; this is the internal error kube would give.
+    if (cidr === undefined) throw internalError(new Error(`failed to allocate a serviceIP: ${w.family} is not configured on this cluster`));
+    const first = allocateClusterIp(range, o.ref.namespace, o.ref.name, w.family);
+    const ip = await allocateIp(store, cidr, { first, ref: o.ref, dryRun: o.dryRun });
+    // alloc.go: errors.NewInternalError(fmt.Errorf("failed to allocate a serviceIP: %v", ErrFull)).
+    if (ip === undefined) throw internalError(new Error("failed to allocate a serviceIP: range is full"));
+    return { ip, isNew: !o.dryRun };
+  }
+
+  /** Claims what `svc` asks for beyond `held` (checks only, on dry run); all or nothing. The claim's
+   *  obj carries chosen addresses. */
+  async function claim(svc: ApiObject, ctx: RequestContext, held: ReadonlySet<string> = new Set()): Promise<WriteClaim> {
+    const want = wants(svc, range);
+    if (want.length === 0) return NOTHING;
+    const ref = refOf(svc);
+    const got: { ip: string; isNew: boolean }[] = [];
+    try {
+      for (const w of want) got.push(await claimOne(w, { svc, ref, held, dryRun: ctx.dryRun }));
+    } catch (err) {
+      await release(got.filter((g) => g.isNew).map((g) => g.ip), svc);
+      throw err;
+    }
+    const claimed = got.filter((g) => g.isNew).map((g) => g.ip);
+    const auto = want.some((w) => w.ip === undefined);
+    const ips = got.map((g, i) => want[i]?.ip ?? g.ip);
+    const out = auto ? { ...svc, spec: { ...obj(svc.spec), clusterIP: ips[0], clusterIPs: ips } } : undefined;
+    return { ...(out ? { obj: out } : {}), finish: async (ok) => (ok ? undefined : release(claimed, svc)) };
   }
 
   return {
-    beginCreate: claim,
+    beginCreate: (svc, ctx) => claim(svc, ctx),
     async beginUpdate(next, cur, ctx, sub) {
       if (sub !== "") return undefined;
-      const had = heldIp(cur);
-      if (had === undefined) return claim(next, ctx);
-      // A held address never changes (validation rejects it); it is given back once an update that
-      // stops holding one (type changed to ExternalName) is stored.
-      if (heldIp(next) === had) return undefined;
-      return { finish: async (ok) => (ok && !ctx.dryRun ? release(had, cur) : undefined) };
+      const had = heldIps(cur);
+      const c = await claim(next, ctx, new Set(had));
+      // Addresses the stored Service no longer holds (turned ExternalName, secondary released by a
+      // SingleStack downgrade) are given back once the update is stored.
+      const keeps = new Set(heldIps(c.obj ?? next));
+      const dropped = had.filter((ip) => !keeps.has(ip));
+      if (c === NOTHING && dropped.length === 0) return undefined;
+      return {
+        ...(c.obj ? { obj: c.obj } : {}),
+        finish: async (ok) => {
+          await c.finish(ok);
+          if (ok && !ctx.dryRun) await release(dropped, cur);
+        },
+      };
     },
-    afterDelete: (svc) => release(heldIp(svc), svc),
+    afterDelete: (svc) => release(heldIps(svc), svc),
   };
 }

@@ -2,10 +2,12 @@
 // networking.k8s.io/v1 IPAddress object named by the address (pkg/registry/core/service/ipallocator
 // /ipallocator.go): creating the record IS the allocation, so the backend's create-if-absent makes it
 // atomic across API-server replicas on one storage (memory, SQLite, etcd alike). The records live under
-// an internal prefix (/registry/kpki/serviceipreservations/<ip>) and are served by no API.
+// an internal prefix (/registry/kpki/serviceipreservations/<ip>) and are served by no API. <ip> is the
+// canonical text (Go's IP.String, as kube names IPAddress objects): "fd00:10:96::a", never "FD00:10:96:0::A",
+// so one address is one key; ':' is safe in storage keys (names are not path-split).
 import { RESOURCES, type ApiObject, type ResourceInfo } from "../api/index.ts";
 import { StorageError, type Store } from "../storage/index.ts";
-import { formatIpv4, parseIpv4, type ServiceIpRange } from "./service-ip.ts";
+import { canonicalIp, familyOf, ipAt, offsetOf, usableCount, type ServiceCidr } from "./service-ip.ts";
 import type { StoreLookup } from "./types.ts";
 
 /** The internal resource the reservations are stored as; StoreLookup maps it to its key prefix. */
@@ -39,18 +41,21 @@ export function refOf(svc: ApiObject): ServiceRef {
   return { namespace: svc.metadata.namespace ?? "", name: svc.metadata.name ?? "" };
 }
 
-/** The address a Service holds: none for ExternalName, headless ("None") or a Service without one. */
-export function heldIp(svc: ApiObject): string | undefined {
+/** The addresses a Service holds, canonical, primary first (spec.clusterIPs, else spec.clusterIP): none
+ *  for ExternalName, headless ("None") or a Service without one; two for a dual-stack Service. */
+export function heldIps(svc: ApiObject): string[] {
   const spec = obj(svc.spec);
-  const ip = str(spec.clusterIP);
-  return spec.type !== "ExternalName" && parseIpv4(ip) !== undefined ? ip : undefined;
+  if (spec.type === "ExternalName") return [];
+  const ips = Array.isArray(spec.clusterIPs) && spec.clusterIPs.length > 0 ? spec.clusterIPs.map(str) : [str(spec.clusterIP)];
+  return ips.flatMap((ip) => canonicalIp(ip) ?? []);
 }
 
 function reservationOf(ip: string, ref: ServiceRef): ApiObject {
+  const family = familyOf(ip) ?? "IPv4";
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "IPAddress",
-    metadata: { name: ip, labels: { "ipaddress.kubernetes.io/ip-family": "IPv4", "ipaddress.kubernetes.io/managed-by": "ipallocator.k8s.io" } },
+    metadata: { name: ip, labels: { "ipaddress.kubernetes.io/ip-family": family, "ipaddress.kubernetes.io/managed-by": "ipallocator.k8s.io" } },
     spec: { parentRef: { group: "", resource: "services", namespace: ref.namespace, name: ref.name } },
   };
 }
@@ -90,21 +95,21 @@ export async function isIpReserved(store: Store, ip: string): Promise<boolean> {
   return (await store.get("", ip)) !== undefined;
 }
 
-/** Every allocatable address once, from `first` onward and wrapping: never the network address, the
- *  kubernetes Service's (network + 1) or the broadcast address. */
-export function* candidateIps(range: ServiceIpRange, first: string): Generator<string> {
-  const usable = range.size - 3;
-  const at = (parseIpv4(first) ?? 0) - range.base - 2;
+/** Every allocatable address of one range once, from `first` onward and wrapping: never the network
+ *  address, the kubernetes Service's (network + 1) or an IPv4 broadcast address (service-ip.ts usableCount). */
+export function* candidateIps(cidr: ServiceCidr, first: string): Generator<string> {
+  const usable = usableCount(cidr);
+  const at = (offsetOf(cidr, first) ?? 0) - 2;
   const start = at >= 0 && at < usable ? at : 0;
-  for (let i = 0; i < usable; i++) yield formatIpv4(range.base + 2 + ((start + i) % usable));
+  for (let i = 0; i < usable; i++) yield ipAt(cidr, 2 + ((start + i) % usable));
 }
 
 /** The first free address from `first` on, reserved for `ref` (only checked when dryRun); undefined
  *  when the range is full. After the first collision one list tells which addresses are taken, so a
  *  crowded range costs one read, not one per address; each create still decides atomically. */
-export async function allocateIp(store: Store, range: ServiceIpRange, o: { first: string; ref: ServiceRef; dryRun: boolean }): Promise<string | undefined> {
+export async function allocateIp(store: Store, cidr: ServiceCidr, o: { first: string; ref: ServiceRef; dryRun: boolean }): Promise<string | undefined> {
   let taken: Set<string> | undefined;
-  for (const ip of candidateIps(range, o.first)) {
+  for (const ip of candidateIps(cidr, o.first)) {
     if (taken?.has(ip)) continue;
     if (o.dryRun ? !(await isIpReserved(store, ip)) : await reserveIp(store, ip, o.ref)) return ip;
     taken ??= new Set((await store.list()).items.map((r) => r.metadata.name ?? ""));
@@ -136,8 +141,7 @@ export async function repairServiceIpReservations(stores: StoreLookup, o: { now?
   const records = (await store.list()).items;
   const holders = new Map<string, ServiceRef[]>();
   for (const svc of (await stores(servicesInfo()).list()).items) {
-    const ip = heldIp(svc);
-    if (ip !== undefined) holders.set(ip, [...(holders.get(ip) ?? []), refOf(svc)]);
+    for (const ip of heldIps(svc)) holders.set(ip, [...(holders.get(ip) ?? []), refOf(svc)]);
   }
   const recorded = new Set(records.map((r) => r.metadata.name ?? ""));
   const reserved: string[] = [];

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ApiError, findResource } from "../api/index.ts";
 import { ensureKubernetesService } from "./bootstrap.ts";
-import { allocateClusterIp, kubernetesServiceIp, parseIpv4, parseServiceIpRange, rangeContains, type ServiceIpRange } from "./service-ip.ts";
+import { allocateClusterIp, ipAt, kubernetesServiceIp, parseServiceIpRange, rangeContains, type ServiceIpRange } from "./service-ip.ts";
 import { harness } from "./testing.ts";
 
 function range(text: string): ServiceIpRange {
@@ -14,35 +14,53 @@ function range(text: string): ServiceIpRange {
 const svc = (name: string, spec: Record<string, unknown> = {}) => ({ apiVersion: "v1", kind: "Service", metadata: { name }, spec: { ports: [{ port: 80 }], ...spec } });
 
 describe("parseServiceIpRange", () => {
-  it("accepts IPv4 CIDRs from /12 to /30 and clears host bits as net.ParseCIDR does", () => {
-    const ok: [string, string, number][] = [
-      ["10.96.0.0/12", "10.96.0.0/12", 2 ** 20],
-      ["10.32.0.0/24", "10.32.0.0/24", 256],
-      ["10.32.0.77/24", "10.32.0.0/24", 256],
-      ["192.168.0.6/30", "192.168.0.4/30", 4],
+  it("accepts IPv4 /12–/30, IPv6 /108–/126 and dual-stack pairs; clears host bits as net.ParseCIDR does", () => {
+    const ok: [string, string, [string, number][]][] = [
+      ["10.96.0.0/12", "10.96.0.0/12", [["IPv4", 2 ** 20]]],
+      ["10.32.0.0/24", "10.32.0.0/24", [["IPv4", 256]]],
+      ["10.32.0.77/24", "10.32.0.0/24", [["IPv4", 256]]],
+      ["192.168.0.6/30", "192.168.0.4/30", [["IPv4", 4]]],
+      ["10.0.0.0/024", "10.0.0.0/24", [["IPv4", 256]]], // Go's dtoi takes leading zeros in the prefix
+      ["fd00:10:96::/112", "fd00:10:96::/112", [["IPv6", 65536]]],
+      ["FD00:10:96::77/108", "fd00:10:96::/108", [["IPv6", 2 ** 20]]],
+      ["2001:db8::4/126", "2001:db8::4/126", [["IPv6", 4]]],
+      ["10.96.0.0/12,fd00:10:96::/112", "10.96.0.0/12,fd00:10:96::/112", [["IPv4", 2 ** 20], ["IPv6", 65536]]],
+      ["fd00:10:96::1/112,10.32.0.9/24", "fd00:10:96::/112,10.32.0.0/24", [["IPv6", 65536], ["IPv4", 256]]],
     ];
-    for (const [text, cidr, size] of ok) assert.deepEqual([range(text).cidr, range(text).size], [cidr, size], text);
+    for (const [text, cidr, cidrs] of ok) {
+      const r = range(text);
+      assert.deepEqual([r.cidr, r.cidrs.map((c) => [c.family, c.size])], [cidr, cidrs], text);
+    }
   });
 
-  it("rejects what is not an IPv4 CIDR, or too large / too small a range, with a reason", () => {
-    const bad: [string, RegExp][] = [
-      ["x", /^is not an IPv4 CIDR$/],
-      ["", /^is not an IPv4 CIDR$/],
-      ["10.0.0.0", /^is not an IPv4 CIDR$/],
-      ["10.0.0.0/33", /^is not an IPv4 CIDR$/],
-      ["10.0.0.0/024", /^is not an IPv4 CIDR$/],
-      ["10.0.0.256/24", /^is not an IPv4 CIDR$/],
-      ["010.0.0.0/24", /^is not an IPv4 CIDR$/],
-      ["10.0.0/24", /^is not an IPv4 CIDR$/],
-      ["fd00::/112", /^is not an IPv4 CIDR$/],
-      ["10.0.0.0/11", /^is too large; for 32-bit addresses, the mask must be >= 12$/],
-      ["10.0.0.0/31", /mask must be <= 30/],
-      ["10.0.0.1/32", /mask must be <= 30/],
+  it("rejects what is not a CIDR, too large / too small a range, and bad pairs with a reason", () => {
+    const bad: [string, string][] = [
+      ["x", "is not a valid CIDR"],
+      ["", "is not a valid CIDR"],
+      ["10.0.0.0", "is not a valid CIDR"],
+      ["10.0.0.0/33", "is not a valid CIDR"],
+      ["10.0.0.256/24", "is not a valid CIDR"],
+      ["010.0.0.0/24", "is not a valid CIDR"],
+      ["10.0.0/24", "is not a valid CIDR"],
+      ["fd00::/129", "is not a valid CIDR"],
+      ["fe80::%eth0/112", "is not a valid CIDR"],
+      ["::ffff:10.0.0.0/120", "is not a valid CIDR"],
+      [" 10.0.0.0/24", "is not a valid CIDR"],
+      ["10.0.0.0/11", "is too large; for 32-bit addresses, the mask must be >= 12"],
+      ["fd00::/64", "is too large; for 128-bit addresses, the mask must be >= 108"],
+      ["fd00::/107", "is too large; for 128-bit addresses, the mask must be >= 108"],
+      ["10.0.0.0/31", "is too small; the mask must be <= 30 to leave room for Services"],
+      ["10.0.0.1/32", "is too small; the mask must be <= 30 to leave room for Services"],
+      ["fd00::/127", "is too small; the mask must be <= 126 to leave room for Services"],
+      ["10.96.0.0/12,10.100.0.0/16", "is invalid: [0] and [1] must be of different IP family"],
+      ["fd00::/112,fd01::/112", "is invalid: [0] and [1] must be of different IP family"],
+      ["10.96.0.0/12,fd00::/112,10.1.0.0/16", "is invalid: must not contain more than two entries"],
+      ["10.96.0.0/12,", 'is invalid: [1] "" is not a valid CIDR'],
+      ["10.96.0.0/12, fd00::/112", 'is invalid: [1] " fd00::/112" is not a valid CIDR'],
+      ["10.96.0.0/12,fd00::/64", 'is invalid: [1] "fd00::/64" is too large; for 128-bit addresses, the mask must be >= 108'],
+      ["10.0.0.0/8,fd00::/112", 'is invalid: [0] "10.0.0.0/8" is too large; for 32-bit addresses, the mask must be >= 12'],
     ];
-    for (const [text, reason] of bad) {
-      const r = parseServiceIpRange(text);
-      assert.ok(!r.ok && reason.test(r.reason), `${text}: ${JSON.stringify(r)}`);
-    }
+    for (const [text, reason] of bad) assert.deepEqual(parseServiceIpRange(text), { ok: false, reason }, JSON.stringify(text));
   });
 });
 
@@ -61,17 +79,18 @@ describe("service IP allocation", () => {
   it("allocates stable addresses inside the range, never its network, kubernetes or broadcast address", () => {
     for (const cidr of ["10.32.0.0/24", "10.96.0.0/12", "192.168.7.0/29", "192.168.0.4/30"]) {
       const r = range(cidr);
-      const reserved = [r.base, r.base + 1, r.base + r.size - 1];
+      const c = r.cidrs[0];
+      const reserved = [ipAt(c, 0), ipAt(c, 1), ipAt(c, c.size - 1)];
       const seen = new Set<string>();
       for (let i = 0; i < 2000; i++) {
         const ip = allocateClusterIp(r, "default", `svc-${i}`);
         assert.ok(rangeContains(r, ip), `${ip} in ${cidr}`);
-        assert.ok(!reserved.includes(parseIpv4(ip) ?? -1), `${ip} is reserved in ${cidr}`);
+        assert.ok(!reserved.includes(ip), `${ip} is reserved in ${cidr}`);
         seen.add(ip);
       }
       assert.equal(allocateClusterIp(r, "default", "svc-1"), allocateClusterIp(r, "default", "svc-1"));
       // The hash spreads: a /30 has one usable address, the others many.
-      assert.ok(r.size === 4 ? seen.size === 1 : seen.size > Math.min(r.size - 3, 2000) / 2, `${cidr}: ${seen.size} distinct`);
+      assert.ok(c.size === 4 ? seen.size === 1 : seen.size > Math.min(c.size - 3, 2000) / 2, `${cidr}: ${seen.size} distinct`);
     }
   });
 
