@@ -83,6 +83,21 @@ describe("server-side apply conflicts with kubectl", { skip: !HAVE_KUBECTL && "k
     await ok(["apply", "--server-side", "-f", await file("made", { key: "one" })]);
   });
 
+  it("kubectl scale owns .spec.replicas through the scale subresource; an apply of another count conflicts", async () => {
+    const deploy = join(dir, "web.yaml");
+    await writeFile(deploy, [
+      "apiVersion: apps/v1", "kind: Deployment", "metadata:", "  name: web", "spec:", "  replicas: 1",
+      "  selector: {matchLabels: {app: web}}", "  template:", "    metadata: {labels: {app: web}}",
+      "    spec: {containers: [{name: nginx, image: nginx}]}", "",
+    ].join("\n"));
+    await ok(["apply", "--server-side", "-f", deploy]);
+    await ok(["scale", "deployment", "web", "--replicas=3"]);
+    // kubectl scale sends no fieldManager: the manager is the User-Agent's "kubectl" (kube's prefixFromUserAgent).
+    const failed = await k(["apply", "--server-side", "-f", deploy]);
+    assert.notEqual(failed.code, 0);
+    assert.equal(failed.stderr.split("\n")[0], 'error: Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas');
+  });
+
   it("client-side apply twice, then server-side apply of the same file: no conflict", async () => {
     const cm = await file("csa", { x: "1" });
     await ok(["apply", "-f", cm]);

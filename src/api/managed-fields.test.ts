@@ -132,6 +132,34 @@ describe("Update attribution", () => {
   });
 });
 
+describe("at most 10 Update managers (kube's capManagersManager)", () => {
+  const at = (minute: number): string => `2026-01-01T00:${String(minute).padStart(2, "0")}:00Z`;
+  it("the oldest Updates of a version merge into 'ancient-changes' with the newest merged time; Apply entries never count", () => {
+    // 11 Update managers u0..u10 (u0 oldest), each owning its own key, plus an Apply manager.
+    const entries = [
+      entry("applier", "Apply", { "f:data": { "f:z": {} } }, { time: at(0) }),
+      ...Array.from({ length: 11 }, (_, i) => entry(`u${i}`, "Update", { "f:data": { [`f:k${i}`]: {} } }, { time: at(i) })),
+    ];
+    const data = Object.fromEntries([["z", "1"], ...Array.from({ length: 12 }, (_, i) => [`k${i}`, "1"])]);
+    const live = withFields(cm(data), entries);
+    // u11 adds k11: 12 updaters; u0 and u1 merge (u0 first of v1, u1 into the bucket), then u2 → 10 left.
+    const out = updateManagedFields(live, withFields(cm({ ...data, k11: "2" }), entries), req("u11", { time: at(20) }));
+    const updaters = out.filter((e) => e.operation === "Update");
+    assert.equal(updaters.length, 10, JSON.stringify(out.map((e) => e.manager)));
+    assert.ok(out.some((e) => e.manager === "applier" && e.operation === "Apply"));
+    const bucket = out.find((e) => e.manager === "ancient-changes");
+    assert.deepEqual(bucket && [bucket.apiVersion, bucket.time, bucket.fieldsV1], ["v1", at(2), { "f:data": { "f:k0": {}, "f:k1": {}, "f:k2": {} } }]);
+    assert.deepEqual(out.filter((e) => /^u[012]$/.test(e.manager ?? "")), []);
+  });
+
+  it("ten or fewer Update managers are left alone", () => {
+    const entries = Array.from({ length: 9 }, (_, i) => entry(`u${i}`, "Update", { "f:data": { [`f:k${i}`]: {} } }, { time: at(i) }));
+    const data = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, "1"]));
+    const out = updateManagedFields(withFields(cm(data), entries), withFields(cm({ ...data, k9: "2" }), entries), req("u9", { time: at(20) }));
+    assert.deepEqual(out.map((e) => e.manager), [...entries.map((e) => e.manager), "u9"]);
+  });
+});
+
 describe("Apply ownership and conflicts", () => {
   const cfg = (data: Record<string, string>, labels?: Record<string, string>): JsonValue => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", ...(labels ? { labels } : {}) }, data });
   const apply = (live: JsonValue | undefined, config: JsonValue, manager = "kubectl", force = false, over: Partial<ManagerRequest> = {}) =>

@@ -93,11 +93,51 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** kube's DefaultMaxUpdateManagers and the bucket its capManagersManager merges older ones into. */
+export const MAX_UPDATE_MANAGERS = 10;
+const ANCIENT_CHANGES = "ancient-changes";
+
+/**
+ * capManagersManager.capUpdateManagers: past MAX_UPDATE_MANAGERS Update entries (Apply entries never
+ * count), the oldest (by time in seconds, then identifier) are merged, per apiVersion, into an
+ * "ancient-changes" Update entry carrying the newest merged time — so managers named after every
+ * client's User-Agent cannot grow managedFields without bound.
+ */
+export function capUpdateManagers(sets: readonly ManagedSet[]): ManagedSet[] {
+  const updaters = sets.filter((m) => m.entry.operation !== "Apply");
+  if (updaters.length <= MAX_UPDATE_MANAGERS) return [...sets];
+  const byId = new Map(sets.map((m) => [managerIdentifier(m.entry), m] as const));
+  const oldestFirst = [...updaters].sort((p, q) => seconds(p.entry.time) - seconds(q.entry.time) || cmp(managerIdentifier(p.entry), managerIdentifier(q.entry)));
+  const firstOfVersion = new Map<string, string>();
+  let count = updaters.length;
+  for (const m of oldestFirst) {
+    if (count <= MAX_UPDATE_MANAGERS) break;
+    const version = m.entry.apiVersion ?? "";
+    const id = managerIdentifier(m.entry);
+    const first = firstOfVersion.get(version);
+    if (first === undefined) {
+      firstOfVersion.set(version, id);
+      continue;
+    }
+    const bucketEntry: ManagedFieldsEntry = { manager: ANCIENT_CHANGES, operation: "Update", apiVersion: version, ...(m.entry.time !== undefined ? { time: m.entry.time } : {}) };
+    const bucketId = managerIdentifier(bucketEntry);
+    let bucket = byId.get(bucketId);
+    if (bucket === undefined) {
+      // The first of this version becomes the bucket (kube moves its set under the bucket's name).
+      bucket = byId.get(first)!;
+      byId.delete(first);
+    }
+    byId.set(bucketId, { entry: bucketEntry, set: bucket.set.union(m.set) });
+    if (id !== bucketId) byId.delete(id);
+    count--;
+  }
+  return [...byId.values()];
+}
+
 /** EncodeObjectManagedFields: empty sets dropped, fields in kube's order, entries sorted as
  *  sortEncodedManagedFields does (operation, time, manager, apiVersion, subresource). */
 export function encodeManagedFields(sets: readonly ManagedSet[]): ManagedFieldsEntry[] {
-  const entries = sets
-    .filter((m) => m.set.size > 0)
+  const entries = capUpdateManagers(sets.filter((m) => m.set.size > 0))
     .map(({ entry: e, set }): ManagedFieldsEntry => ({
       manager: e.manager,
       operation: e.operation,

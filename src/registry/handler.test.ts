@@ -125,7 +125,12 @@ describe("generic handler: create/get/update/delete", () => {
     assert.deepEqual(sc.status, { replicas: 0, selector: "app=x" });
     const patched = await h.patch(t.ctx(), "default", "d", "merge", { spec: { replicas: 5 } }, {}, "scale");
     assert.deepEqual(patched.spec, { replicas: 5 });
-    assert.equal(((await h.get(t.ctx(), "default", "d")).spec as { replicas: number }).replicas, 5);
+    const parent = await h.get(t.ctx(), "default", "d");
+    assert.equal((parent.spec as { replicas: number }).replicas, 5);
+    // kube's ScaleHandler: the /scale writer owns .spec.replicas as an Update with subresource "scale".
+    const scaled = parent.metadata.managedFields?.find((e) => e.subresource === "scale");
+    assert.deepEqual(scaled && { manager: scaled.manager, operation: scaled.operation, apiVersion: scaled.apiVersion, fieldsV1: scaled.fieldsV1 },
+      { manager: "test", operation: "Update", apiVersion: "apps/v1", fieldsV1: { "f:spec": { "f:replicas": {} } } });
     await assert.rejects(h.get(t.ctx(), "default", "d", "nope"), rejectsWith("NotFound"));
   });
 

@@ -125,6 +125,7 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
     sub: string,
     operation: "Update" | "Apply",
     applied?: unknown,
+    managedAs = sub,
   ): Promise<ApiObject> {
     let next = mergeForSubresource(info, strategy, cur, incoming, sub);
     next.metadata = { ...next.metadata, uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp, resourceVersion: cur.metadata.resourceVersion };
@@ -143,7 +144,7 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
     const claim = strategy.beginUpdate ? await strategy.beginUpdate(next, cur, ctx, sub) : undefined;
     const toStore = claim?.obj ?? next;
     const saved = await settle(claim, ctx.dryRun, async () => {
-      recordManager(info, toStore, ctx, operation, sub, cur, applied);
+      recordManager(info, toStore, ctx, operation, managedAs, cur, applied);
       return ctx.dryRun ? toStore : mapStorage(info, name, () => store.update(toStore));
     });
     // Finalizers gone on an object being deleted: the delete completes now (generic store's behaviour).
@@ -168,7 +169,9 @@ export function createResourceHandler(info: ResourceInfo, deps: HandlerDeps): Re
     if (typeof rv === "string" && rv !== "" && rv !== cur.metadata.resourceVersion) {
       throw conflict(info.group, info.resource, name, "the object has been modified; please apply your changes to the latest version and try again");
     }
-    return toScale(await persistUpdate(ctx, cur, fromScale(cur, scale), "", "Update"));
+    // The parent is written as a main-resource update, but the change is the /scale request's: kube's
+    // ScaleHandler records it as an Update with subresource "scale" (owning .spec.replicas).
+    return toScale(await persistUpdate(ctx, cur, fromScale(cur, scale), "", "Update", undefined, "scale"));
   }
 
   /** kube's namespace deletion, synchronously: the namespace turns Terminating (so controllers and
