@@ -34,6 +34,15 @@ export { ensureDefaultServiceAccount, runServiceAccountsController, DEFAULT_SERV
 export type { ServiceAccountsOptions } from "./serviceaccounts/controller.ts";
 export { listLedger, formatLedger, recordIssued, LEDGER_PREFIX, LEDGER_VOID_PREFIX } from "./ledger.ts";
 export type { LedgerEntry, LedgerRecord } from "./ledger.ts";
+export {
+  REVOKED_PREFIX, REVOCATION_REASONS, issuerId, normalizeSerial, revocationKey, parseRevocationKey, reasonError, validateRecord, recordRevocation,
+  decodeRevocation, listRevocations, formatRevocation,
+} from "./revocation.ts";
+export type { RevocationRecord, StoredRevocation, RecordOutcome } from "./revocation.ts";
+export { revokeCertificate } from "./revocation-request.ts";
+export type { RevocationContext, RevokeResult } from "./revocation-request.ts";
+export { startRevocationSet } from "./revocation-set.ts";
+export type { RevocationSet, RevocationSubject, RevocationFeedOptions } from "./revocation-set.ts";
 
 export interface ControllerStores {
   readonly csrs: Store<CertificateSigningRequest>;

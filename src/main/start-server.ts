@@ -5,7 +5,7 @@ import { setMaxListeners } from "node:events";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isKpkiError, systemClock, systemRandom, type Clock, type RandomSource } from "../base/index.ts";
-import { matchesHost, parseCertificateDer, parseCertificatePem, type Certificate } from "../pki/index.ts";
+import { matchesHost, parseCertificateDer, parseCertificatePem, parsePrivateKeyPem, type Certificate } from "../pki/index.ts";
 import { runServiceAccountsController, startControllers, type Lease } from "../controllers/index.ts";
 import {
   RbacIndex, alwaysAllow, anonymousAuthenticator, bootstrapPolicy, failOnError, privilegedGroupAuthorizer, tokenAuthenticator, unionAuthenticator,
@@ -24,6 +24,7 @@ import { feedRbacIndex, type RbacStores } from "./rbac-feed.ts";
 import { loadSigning, type CsrSigningFlags, type SigningSetup } from "./signing-cas.ts";
 import { LEDGER_PATH, ledgerHandler } from "./ledger.ts";
 import { BACKUP_PATH, backupHandler } from "./backup.ts";
+import { revocationPaths, startRevocations, type RevocationWiring } from "./revocation.ts";
 import { electionIdentity, runWhileLeading, type LeaderElectionFlags } from "./leader.ts";
 import { runClusterRoleAggregation } from "./leader-aggregation.ts";
 import { voidUndelivered } from "./leader-ledger.ts";
@@ -90,14 +91,14 @@ function resource(group: string, name: string): ResourceInfo {
 
 const RBAC = "rbac.authorization.k8s.io";
 
-async function authenticatorFor(o: ServeOptions, clientCas: readonly Certificate[], clock: Clock): Promise<Authenticator> {
+async function authenticatorFor(o: ServeOptions, clientCas: readonly Certificate[], clock: Clock, isRevoked: (leaf: Certificate) => boolean): Promise<Authenticator> {
   // Without --token-auth-file the token authenticator knows no token, so a presented bearer token is
   // rejected (401) rather than ignored into system:anonymous, as kube-apiserver (whose service-account
   // token authenticator is always on) rejects a token it cannot verify.
   const csv = o.tokenAuthFile === undefined ? "" : await readFile(o.tokenAuthFile, "utf8").catch((err: NodeJS.ErrnoException) => {
     throw new Error(`cannot read token auth file ${o.tokenAuthFile}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
   });
-  const members: Authenticator[] = [x509Authenticator({ roots: () => clientCas, clock }), tokenAuthenticator(csv)];
+  const members: Authenticator[] = [x509Authenticator({ roots: () => clientCas, clock, isRevoked }), tokenAuthenticator(csv)];
   const chain = withAuthenticatedGroup(unionAuthenticator(...members));
   // FailOnError: a bad credential stays a 401, anonymous only when nothing was presented (authn §1.4).
   return o.anonymousAuth === false ? chain : failOnError(chain, anonymousAuthenticator());
@@ -274,6 +275,18 @@ async function prepareState(
   return { storeFor, rbac, authorizer };
 }
 
+/** Revocable: certificates of the client CAs and of every signer's CA; the CRL is the cluster CA's. */
+function revocationWiring(
+  backend: StorageBackend,
+  pki: { clientCas: readonly Certificate[]; clusterCa?: { certPem: string; keyPem: string } | undefined },
+  signing: SigningSetup,
+  env: { clock: Clock; log: (line: string) => void },
+): RevocationWiring {
+  const cas = [...pki.clientCas, ...[...signing.signers.values()].map((s) => s.caCertificate)];
+  const crlCa = pki.clusterCa && { cert: parseCertificatePem(pki.clusterCa.certPem), key: parsePrivateKeyPem(pki.clusterCa.keyPem) };
+  return { backend, cas, crlCa, ...env };
+}
+
 export async function startServer(o: ServeOptions): Promise<RunningKpki> {
   const clock = o.clock ?? systemClock;
   const random = o.random ?? systemRandom;
@@ -299,9 +312,12 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
     const rules = o.authorizationMode === "AlwaysAllow" ? alwaysAllow : rbac;
     const bookmarks = intervalTicker(o.bookmarkIntervalMs ?? 60_000);
     const registry = createRegistry({ stores: storeFor, authorizer, rules, clock, random, bookmarks, ...(o.serviceIpRange ? { serviceIpRange: o.serviceIpRange } : {}) });
+    const revocation = revocationWiring(backend, pki, signing, { clock, log });
+    const revocations = await startRevocations(revocation, stop.signal); // before serving: fail closed
+    const paths = revocationPaths(revocation, revocations.set);
     const server = await startApiServer({
       registry,
-      authenticator: await authenticatorFor(o, pki.clientCas, clock),
+      authenticator: await authenticatorFor(o, pki.clientCas, clock, revocations.refuse),
       authorizer,
       parseCertificate: parseCertificateDer,
       clock,
@@ -309,7 +325,9 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       host,
       port,
       onInternalError: internalErrorLogger(log, clock),
-      extraPaths: new Map([[LEDGER_PATH, ledgerHandler(backend)], [BACKUP_PATH, backupHandler(backend)]]),
+      extraPaths: new Map([[LEDGER_PATH, ledgerHandler(backend)], [BACKUP_PATH, backupHandler(backend)], ...paths.read]),
+      extraWritePaths: new Map(paths.write),
+      isCertificateRevoked: revocations.refuse,
       ...(o.storage === "etcd" ? { healthChecks: etcdHealthChecks(backend, log) } : {}),
     });
     warnUnlessNamed(pki.tlsCertPem, clientHost, log);

@@ -34,3 +34,4 @@ export { LINT_RULES, CERT_ROLES } from "./lint-rules.ts";
 export type { CertRole, LintRule, LintContext } from "./lint-rules.ts";
 export { describeCertificate, describeCsr, describeKey, describeSans } from "./describe.ts";
 export type { CertificateFacts, CsrFacts, KeyFacts, SanFacts } from "./describe.ts";
+export { CRL_REASON_CODES, isCrlReason, encodeTbsCrl, signCrl, encodeCrlPem, type CrlReason, type CrlEntry, type CrlTemplate } from "./crl.ts";

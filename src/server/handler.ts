@@ -6,11 +6,11 @@ import { ApiError, forbidden } from "../api/index.ts";
 import { forbiddenMessage } from "../auth/index.ts";
 import type { AuthenticationResult, Authenticator, RequestAttributes, UserInfo } from "../auth/index.ts";
 import type { Registry } from "../registry/index.ts";
-import { checkDeclaredLength } from "./body.ts";
+import { checkDeclaredLength, decodeObject, readBody } from "./body.ts";
 import { aggregatedVersion, AGGREGATED_V2, AGGREGATED_V2BETA1, VERSION_INFO, type DiscoveryDocs } from "./discovery.ts";
 import { impersonatedUser } from "./impersonate.ts";
 import type { ServerMetrics } from "./metrics.ts";
-import type { ExtraPathHandler } from "./extra-paths.ts";
+import type { CertificateRefusal, ExtraPathHandler, ExtraWriteHandler } from "./extra-paths.ts";
 import { OPENAPI_V2_PROTOBUF } from "./openapi-v2.ts";
 import { socketState, type ParseCertificate } from "./peer.ts";
 import { parseRequestInfo, type RequestInfo } from "./request-info.ts";
@@ -27,6 +27,10 @@ export interface HandlerOptions extends RestEnv {
   readonly authCacheMs: number;
   readonly onInternalError?: (err: unknown, req: IncomingMessage) => void;
   readonly extraPaths?: ReadonlyMap<string, ExtraPathHandler>;
+  /** POST handlers of extra non-resource paths (kpki's /kpki/revocations). */
+  readonly extraWritePaths?: ReadonlyMap<string, ExtraWriteHandler>;
+  /** A revoked certificate must not ride on its connection's cached verdict (checked every request). */
+  readonly isCertificateRevoked?: CertificateRefusal;
   /** Checks beyond ping/shutdown that /healthz, /livez and /readyz run (e.g. main/'s etcd check). */
   readonly healthChecks?: readonly RegisteredHealthCheck[];
   /** Request counters/latencies for /metrics; absent = nothing recorded. */
@@ -150,15 +154,19 @@ async function authenticate(req: IncomingMessage, path: string, opts: HandlerOpt
   // Same certificate on the same connection: reuse its verdict for a short while (never past the
   // leaf's notAfter), so keep-alive clients pay for chain verification once.
   const now = Date.now();
+  const leaf = state.peer.chain[0];
+  // A revocation must take effect on the next request of an already authenticated keep-alive
+  // connection, so it is checked before the connection's cached verdict (a 401, as any bad certificate).
+  if (leaf !== undefined && opts.isCertificateRevoked !== undefined && opts.isCertificateRevoked(leaf)) {
+    return { outcome: "rejected", reason: "the client certificate has been revoked" };
+  }
   if (state.auth !== undefined && state.authUntil !== undefined && now < state.authUntil) return state.auth;
   const result = await opts.authenticator.authenticate({ peerCertificates: state.peer.chain, path });
-  const leafCert = state.peer.chain[0];
   // kube observes this per authenticated request; once per (cached) connection verdict is enough here.
-  if (opts.metrics !== undefined && leafCert !== undefined && result.outcome === "authenticated") {
-    opts.metrics.observeCertificateExpiry((leafCert.notAfter.getTime() - now) / 1000);
+  if (opts.metrics !== undefined && leaf !== undefined && result.outcome === "authenticated") {
+    opts.metrics.observeCertificateExpiry((leaf.notAfter.getTime() - now) / 1000);
   }
   if (opts.authCacheMs > 0 && state.peer.chain.length > 0) {
-    const leaf = state.peer.chain[0];
     state.auth = result;
     state.authUntil = Math.min(now + opts.authCacheMs, leaf ? leaf.notAfter.getTime() : 0);
   }
@@ -240,6 +248,12 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, o
   if (extra !== undefined && (req.method === "GET" || req.method === "HEAD")) {
     const out = await extra(query);
     return send(res, 200, out.contentType, out.body);
+  }
+  const write = ri.isResourceRequest || req.method !== "POST" ? undefined : opts.extraWritePaths?.get(path);
+  if (write !== undefined) {
+    const body = decodeObject(req.headers["content-type"], await readBody(req, opts.maxBodyBytes));
+    const out = await write({ query, body, user });
+    return send(res, out.status, out.contentType, out.body);
   }
   if (!ri.isResourceRequest) return serveNonResource(req, res, path, opts);
   const handler = opts.registry.handler(ri.apiGroup, ri.apiVersion, ri.resource);

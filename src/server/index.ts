@@ -1,7 +1,7 @@
 // server/: the HTTPS/mTLS edge — request info, the handler chain, REST + watch, discovery, status.ts.
 export { startApiServer, ServerError } from "./server.ts";
 export type { ApiServerOptions, RunningApiServer, ServerErrorCode } from "./server.ts";
-export type { ExtraPathHandler } from "./extra-paths.ts";
+export type { CertificateRefusal, ExtraPathHandler, ExtraWriteHandler, ExtraWriteRequest } from "./extra-paths.ts";
 export type { HealthCheck, HealthEndpoint, RegisteredHealthCheck } from "./handler.ts";
 export type { ParseCertificate, PeerCertificate } from "./peer.ts";
 export { parseRequestInfo } from "./request-info.ts";

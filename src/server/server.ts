@@ -10,6 +10,7 @@ import type { Registry } from "../registry/index.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./body.ts";
 import { buildDiscovery } from "./discovery.ts";
 import { createRequestListener, type ExtraPathHandler, type HandlerOptions, type RegisteredHealthCheck } from "./handler.ts";
+import type { CertificateRefusal, ExtraWriteHandler } from "./extra-paths.ts";
 import { createServerMetrics, METRICS_PATH } from "./metrics.ts";
 import type { ParseCertificate } from "./peer.ts";
 
@@ -35,6 +36,10 @@ export interface ApiServerOptions {
   readonly onInternalError?: (err: unknown) => void;
   /** Extra read-only non-resource paths (e.g. kpki's /kpki/ledger), authorized like /healthz. */
   readonly extraPaths?: ReadonlyMap<string, ExtraPathHandler>;
+  /** POST handlers of extra non-resource paths (kpki's /kpki/revocations), authorized with verb "post". */
+  readonly extraWritePaths?: ReadonlyMap<string, ExtraWriteHandler>;
+  /** Revoked client certificates: checked on every request, so a connection's cached verdict cannot outlive a revocation. */
+  readonly isCertificateRevoked?: CertificateRefusal;
   /** Checks /healthz, /livez and /readyz run besides ping (and shutdown on /readyz). */
   readonly healthChecks?: readonly RegisteredHealthCheck[];
   /** Serve /metrics and count requests (default true); RBAC guards it as a non-resource URL. */
@@ -117,6 +122,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     ...(opts.healthChecks ? { healthChecks: opts.healthChecks } : {}),
     extraPaths: metrics ? new Map([...(opts.extraPaths ?? []), [METRICS_PATH, metrics.handler]]) : opts.extraPaths,
     ...(metrics ? { metrics } : {}),
+    ...(opts.extraWritePaths ? { extraWritePaths: opts.extraWritePaths } : {}),
+    ...(opts.isCertificateRevoked ? { isCertificateRevoked: opts.isCertificateRevoked } : {}),
   };
   route.listener = createRequestListener(handlerOptions);
   ready = true;

@@ -116,3 +116,22 @@ test("x509Authenticator caches per chain, re-checks at expiry and on a new CA bu
   for (let i = 0; i < 3; i++) await auth.authenticate(creds((await issue({ subject: cn(`u${i}`), issuer: root })).cert));
   assert.equal((await auth.authenticate(creds(leaf.cert))).outcome, "authenticated", "bounded cache still answers");
 });
+
+test("x509Authenticator: a revoked leaf is rejected on the next call, cached success or not", async () => {
+  const root = await issue({ subject: cn("root-ca"), ca: true });
+  const jane = await issue({ subject: cn("jane", "dev"), issuer: root, serial: 91 });
+  const joe = await issue({ subject: cn("joe", "dev"), issuer: root, serial: 92 });
+  const revoked = new Set<string>();
+  const a = x509Authenticator({ roots: () => [root.cert], clock: fixedClock(T0), isRevoked: (leaf) => revoked.has(leaf.serialHex) });
+  const table: [string, Issued, () => void, "authenticated" | "rejected"][] = [
+    ["jane before any revocation (verdict now cached)", jane, () => undefined, "authenticated"],
+    ["jane after her revocation, despite the cache", jane, () => revoked.add(jane.cert.serialHex), "rejected"],
+    ["joe keeps working", joe, () => undefined, "authenticated"],
+  ];
+  for (const [name, who, before, want] of table) {
+    before();
+    const r = await a.authenticate(creds(who.cert));
+    assert.equal(r.outcome, want, name);
+    if (r.outcome === "rejected") assert.match(r.reason, /^verifying certificate SN=91, .* failed: certificate has been revoked$/);
+  }
+});

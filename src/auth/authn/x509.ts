@@ -18,6 +18,9 @@ export interface X509AuthenticatorOptions {
   readonly cacheTtlMs?: number;
   /** Most chains remembered (default 4096; oldest evicted first). */
   readonly cacheSize?: number;
+  /** kpki's revocation (kube has none): a leaf for which this is true is rejected, before any cached
+   *  verdict, so a revocation applies from the next request on. Called on every authentication. */
+  readonly isRevoked?: (leaf: Certificate) => boolean;
 }
 
 interface CacheEntry {
@@ -36,6 +39,7 @@ export function x509Authenticator(opts: X509AuthenticatorOptions): Authenticator
       if (leaf === undefined) return { outcome: "not-applicable" };
       const roots = opts.roots();
       if (roots === undefined) return { outcome: "not-applicable" };
+      if (opts.isRevoked?.(leaf) === true) return { outcome: "rejected", reason: describeFailure(leaf, "certificate has been revoked") };
       if (roots !== cachedRoots) {
         // A reloaded CA bundle invalidates every earlier verdict; the same bundle in a new array does not.
         if (cachedRoots === undefined || !sameCertificates(roots, cachedRoots)) cache.clear();
