@@ -3,22 +3,32 @@ import { createHash, hash } from "node:crypto";
 import { decodePem, encodePem, toHex } from "../base/index.ts";
 import type { RandomSource } from "../base/index.ts";
 import {
-  children, ctx, encodeSmallInt, encodeTime, encodeUnsigned, expect, parseDer, readBitString,
-  readIntegerBytes, readSmallInt, readTime, seq, tlv, TAG,
+  children, ctx, encodeDerWithRoom, encodeSmallInt, encodeTime, expect, node, nodeBytes, nodeValue, parseDer, readBitString,
+  readIntegerBytes, readSmallInt, readTime, tlv, TAG,
 } from "./der.ts";
-import type { Tlv } from "./der.ts";
+import type { DerNode, DerPart, Tlv } from "./der.ts";
 import { PkiError } from "./errors.ts";
 import {
   decodeAki, decodeBasicConstraints, decodeEku, decodeExtension, decodeKeyUsage, decodeSans, decodeSki, encodeAki,
-  encodeBasicConstraints, encodeEku, encodeExtension, encodeKeyUsage, encodeSans, encodeSki,
+  encodeBasicConstraints, encodeEku, encodeExtension, encodeKeyUsage, extensionNode, sansNode,
 } from "./extensions.ts";
-import { importSpki, spkiAlgorithm } from "./keys.ts";
-import { decodeDn, emptySans, encodeDn, sanCount } from "./names.ts";
+import { importSpki, spkiAlgorithm, spkiPublicKeyBits } from "./keys.ts";
+import { decodeDn, dnNode, emptySans, sanCount } from "./names.ts";
 import { OID } from "./oids.ts";
 import { readSignatureAlgorithm, signatureAlgorithmName, signatureSchemeFor, verifySignature } from "./sigalg.ts";
 import type { Certificate, CertificateTemplate, Extension, KeyAlgorithm } from "./types.ts";
 
-const sigData = new WeakMap<Certificate, { oid: string; signature: Uint8Array }>();
+/** What verifySignedBy and serialBytes need beyond the public fields. One WeakMap entry per certificate
+ *  (every entry is GC ephemeron work; two maps cost ≈ 1.5 µs an issuance more). */
+interface SigData {
+  readonly oid: string;
+  readonly signature: Uint8Array;
+  readonly serial?: Uint8Array;
+}
+const sigData = new WeakMap<Certificate, SigData>();
+/** The lint gate's view, for the duration of the gate only (withSignature): no WeakMap entry. */
+let pending: { readonly c: Certificate; readonly s: SigData } | undefined;
+const sigOf = (c: Certificate): SigData | undefined => (pending !== undefined && pending.c === c ? pending.s : sigData.get(c));
 
 export function parseCertificateDer(der: Uint8Array): Certificate {
   try {
@@ -36,7 +46,7 @@ function decodeCertificate(der: Uint8Array): Certificate {
   // RFC 5280 §4.1.1.2: the outer and inner algorithm identifiers must match.
   if (readSignatureAlgorithm(algT) !== tbs.oid) throw new PkiError("bad-certificate", "cannot parse certificate: signature algorithm mismatch");
   const cert = assemble(tbs, der);
-  sigData.set(cert, { oid: tbs.oid, signature: readBitString(expect(sigT, TAG.BIT_STRING, "signatureValue")).bytes });
+  sigData.set(cert, { oid: tbs.oid, signature: readBitString(expect(sigT, TAG.BIT_STRING, "signatureValue")).bytes, serial: tbs.serial });
   return cert;
 }
 
@@ -100,8 +110,6 @@ function importSpkiLazy(spki: Uint8Array): () => ReturnType<typeof importSpki> {
   return () => (v ??= importSpki(spki));
 }
 
-const serials = new WeakMap<Certificate, Uint8Array>();
-
 function assemble(t: DecodedTbs, der: Uint8Array): Certificate {
   const key = t.key;
   let fingerprint: string | undefined;
@@ -115,13 +123,12 @@ function assemble(t: DecodedTbs, der: Uint8Array): Certificate {
       return key().publicKey;
     },
   });
-  serials.set(cert, t.serial);
   return cert;
 }
 
 /** The serial INTEGER's content octets, sign included (serialHex drops it; lint needs it). */
 export function serialBytes(c: Certificate): Uint8Array {
-  return serials.get(c) ?? serials.get(parseCertificateDer(c.der))!;
+  return sigOf(c)?.serial ?? sigOf(parseCertificateDer(c.der))!.serial!;
 }
 
 function serialHex(b: Uint8Array): string {
@@ -155,8 +162,7 @@ export const encodeCertificatePem = (c: Certificate): string => encodePem("CERTI
 
 /** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING contents. */
 export function keyIdentifier(spki: Uint8Array): Uint8Array {
-  const [, bits] = children(expect(parseDer(spki), TAG.SEQUENCE, "SubjectPublicKeyInfo"));
-  const key = readBitString(expect(bits, TAG.BIT_STRING, "subjectPublicKey")).bytes;
+  const key = spkiPublicKeyBits(spki);
   // One-shot crypto.hash (Node ≥ 20.12): no Hash object per call, once or twice per issuance.
   return new Uint8Array(hash("sha1", key, "buffer"));
 }
@@ -180,12 +186,27 @@ export interface TbsParts {
   readonly extensions: readonly Extension[];
   /** The serial INTEGER's content octets (sign octet included), as serialBytes reports them. */
   readonly serial: Uint8Array;
+  /** The issuer Name and the SPKI as written: views of `tbs`. */
+  readonly issuerDer: Uint8Array;
+  readonly spki: Uint8Array;
+  /** The buffer `tbs` was written into: TBS_ROOM bytes before it and the requested room after it. */
+  readonly room: Uint8Array;
 }
+/** Bytes kept free in front of the TBS: the largest DER header (tag + 5 length octets). */
+export const TBS_ROOM = 6;
 
-// Per-profile and per-CA extension values repeat from one issuance to the next: encode each once.
-const extCache = new Map<string, Extension>();
-const akiCache = new WeakMap<Uint8Array, Extension>();
-function cachedExt(key: string, make: () => Extension): Extension {
+// Per-profile and per-CA extensions repeat from one issuance to the next: encode each once, as the
+// Extension value and as its whole Extension TLV (written into the TBS as is).
+interface CachedExt {
+  readonly ext: Extension;
+  readonly der: Uint8Array;
+}
+const extCache = new Map<string, CachedExt>();
+const akiCache = new WeakMap<Uint8Array, CachedExt>();
+const ext = (oid: string, critical: boolean, value: Uint8Array): Extension => Object.freeze({ oid, critical, value });
+const cached = (oid: string, critical: boolean, value: Uint8Array): CachedExt =>
+  Object.freeze({ ext: ext(oid, critical, value), der: encodeExtension(oid, critical, value) });
+function cachedExt(key: string, make: () => CachedExt): CachedExt {
   let e = extCache.get(key);
   if (!e) {
     e = make();
@@ -193,42 +214,63 @@ function cachedExt(key: string, make: () => Extension): Extension {
   }
   return e;
 }
-const ext = (oid: string, critical: boolean, value: Uint8Array): Extension => Object.freeze({ oid, critical, value });
 
-/** The TBSCertificate of `t` (RFC 5280 §4.1), with the pieces issuance reuses. */
-export function encodeTbsParts(t: CertificateTemplate, issuerAlg: KeyAlgorithm): TbsParts {
+const ZERO = Uint8Array.of(0);
+/** encodeUnsigned as a writer node: leading zeros stripped, a 00 pad when the top bit is set. */
+function unsignedNode(b: Uint8Array): DerNode {
+  let i = 0;
+  while (i < b.length - 1 && b[i] === 0) i++;
+  const v = b.subarray(i);
+  return node(TAG.INTEGER, v.length > 0 && v[0]! >= 0x80 ? [ZERO, v] : [v.length ? v : ZERO]);
+}
+
+/** The TBSCertificate of `t` (RFC 5280 §4.1), with the pieces issuance reuses. Written in one pass
+ *  (der.ts encodeDer); subjectDer, the serial and the SKI/SAN extension values are views of the TBS. */
+export function encodeTbsParts(t: CertificateTemplate, issuerAlg: KeyAlgorithm, after = 0): TbsParts {
   const exts: Extension[] = [];
+  const extNodes: DerPart[] = [];
+  const add = (c: CachedExt): void => {
+    exts.push(c.ext);
+    extNodes.push(c.der);
+  };
   // Order as Go writes them: KU, EKU, BC, SKI, AKI, SAN.
   const ku = t.keyUsage;
-  if (ku && ku.length > 0) exts.push(cachedExt(`ku:${ku.join(",")}`, () => ext(OID.keyUsage, true, encodeKeyUsage(ku))));
+  if (ku && ku.length > 0) add(cachedExt(`ku:${ku.join(",")}`, () => cached(OID.keyUsage, true, encodeKeyUsage(ku))));
   const eku = t.extKeyUsage;
-  if (eku && eku.length > 0) exts.push(cachedExt(`eku:${eku.join(",")}`, () => ext(OID.extKeyUsage, false, encodeEku(eku))));
+  if (eku && eku.length > 0) add(cachedExt(`eku:${eku.join(",")}`, () => cached(OID.extKeyUsage, false, encodeEku(eku))));
   const bc = t.basicConstraints;
-  if (bc) exts.push(cachedExt(`bc:${bc.ca}:${bc.pathLen ?? ""}`, () => ext(OID.basicConstraints, true, encodeBasicConstraints(bc))));
-  if (t.subjectKeyId) exts.push(ext(OID.subjectKeyIdentifier, false, encodeSki(t.subjectKeyId)));
+  if (bc) add(cachedExt(`bc:${bc.ca}:${bc.pathLen ?? ""}`, () => cached(OID.basicConstraints, true, encodeBasicConstraints(bc))));
+  const skiAt = exts.length;
+  const ski = t.subjectKeyId ? node(TAG.OCTET_STRING, [t.subjectKeyId]) : undefined; // encodeSki
+  if (ski) extNodes.push(extensionNode(OID.subjectKeyIdentifier, false, ski));
   const aki = t.authorityKeyId;
   if (aki) {
     let e = akiCache.get(aki);
-    if (!e) akiCache.set(aki, (e = ext(OID.authorityKeyIdentifier, false, encodeAki(aki))));
-    exts.push(e);
+    if (!e) akiCache.set(aki, (e = cached(OID.authorityKeyIdentifier, false, encodeAki(aki))));
+    add(e);
   }
-  const subjectDer = encodeDn(t.subject);
-  if (t.sans && sanCount(t.sans) > 0) {
-    // RFC 5280 §4.2.1.6: critical when the subject is empty.
-    exts.push(ext(OID.subjectAltName, t.subject.attributes.length === 0, encodeSans(t.sans)));
-  }
-  const serialInt = encodeUnsigned(t.serialNumber);
-  const tbs = seq(
-    V3,
-    serialInt,
-    signatureSchemeFor(issuerAlg).algorithmIdentifier,
-    t.issuerDer,
-    seq(encodeTime(t.notBefore), encodeTime(t.notAfter)),
-    subjectDer,
-    t.spki,
-    ...(exts.length > 0 ? [tlv(ctx(3, true), seq(...exts.map((e) => encodeExtension(e.oid, e.critical, e.value))))] : []),
-  );
-  return { tbs, subjectDer, extensions: exts, serial: serialInt.subarray(2) };
+  const subject = dnNode(t.subject);
+  // RFC 5280 §4.2.1.6: critical when the subject is empty.
+  const sanCritical = t.subject.attributes.length === 0;
+  const san = t.sans && sanCount(t.sans) > 0 ? sansNode(t.sans) : undefined;
+  if (san) extNodes.push(extensionNode(OID.subjectAltName, sanCritical, san));
+  const serial = unsignedNode(t.serialNumber);
+  const tbsNode = node(TAG.SEQUENCE, [
+    V3, serial, signatureSchemeFor(issuerAlg).algorithmIdentifier, t.issuerDer,
+    node(TAG.SEQUENCE, [encodeTime(t.notBefore), encodeTime(t.notAfter)]), subject, t.spki,
+    ...(extNodes.length > 0 ? [node(ctx(3, true), [node(TAG.SEQUENCE, extNodes)])] : []),
+  ]);
+  const room = encodeDerWithRoom(tbsNode, TBS_ROOM, after);
+  const tbs = nodeBytes(room, tbsNode);
+  if (ski) exts.splice(skiAt, 0, ext(OID.subjectKeyIdentifier, false, nodeBytes(room, ski)));
+  if (san) exts.push(ext(OID.subjectAltName, sanCritical, nodeBytes(room, san)));
+  const subjectDer = nodeBytes(room, subject);
+  const issuerAt = serial.at + nodeBytes(room, serial).length + signatureSchemeFor(issuerAlg).algorithmIdentifier.length;
+  const spkiAt = subject.at + subjectDer.length;
+  return {
+    tbs, subjectDer, extensions: exts, serial: nodeValue(room, serial), room,
+    issuerDer: room.subarray(issuerAt, issuerAt + t.issuerDer.length), spki: room.subarray(spkiAt, spkiAt + t.spki.length),
+  };
 }
 const V3 = tlv(ctx(0, true), encodeSmallInt(2));
 
@@ -240,14 +282,26 @@ export function encodeTbs(t: CertificateTemplate, issuerAlg: KeyAlgorithm): Uint
 export const decodeCertificateUnchecked = (der: Uint8Array): Certificate => decodeCertificate(der);
 
 /** Records what verifySignedBy and serialBytes need for a certificate value built elsewhere in pki/. */
-export function registerSignature(c: Certificate, s: { oid: string; signature: Uint8Array; serial?: Uint8Array }): void {
-  sigData.set(c, { oid: s.oid, signature: s.signature });
-  if (s.serial) serials.set(c, s.serial);
+export function registerSignature(c: Certificate, s: SigData): void {
+  sigData.set(c, s);
+}
+
+/** Runs `fn` with `c`'s signature data known to serialBytes/verifySignedBy, without a WeakMap entry:
+ *  for a value that lives only during `fn` (the lint gate's view). Used later, such a value falls back
+ *  to parsing its `der`, which gives the same answers. */
+export function withSignature<T>(c: Certificate, s: SigData, fn: () => T): T {
+  const prev = pending;
+  pending = { c, s };
+  try {
+    return fn();
+  } finally {
+    pending = prev;
+  }
 }
 
 /** True when `issuer`'s key verifies `cert`'s signature (names are not compared). */
 export function verifySignedBy(cert: Certificate, issuer: Certificate): boolean {
-  const s = sigData.get(cert) ?? sigData.get(parseCertificateDer(cert.der))!;
+  const s = sigOf(cert) ?? sigOf(parseCertificateDer(cert.der))!;
   return verifySignature(s.oid, cert.tbs, s.signature, issuer.publicKey);
 }
 

@@ -34,10 +34,27 @@ function fail(what: string): never {
   throw new PkiError("bad-der", `malformed DER: ${what}`);
 }
 
-/** Reads one TLV at `pos` of `buf`. */
-export function readTlv(buf: Uint8Array, pos: number): Tlv {
-  const end = buf.length;
-  if (pos + 2 > end) fail("truncated header");
+/** A TLV of a parsed buffer, as offsets: `raw` and `value` are views made on access. Making both views
+ *  for every TLV cost two subarrays a TLV (≈ 80 per CSR parse); containers are walked by offset. */
+class TlvAt implements Tlv {
+  constructor(
+    readonly tag: number,
+    readonly buf: Uint8Array,
+    readonly start: number,
+    readonly body: number,
+    readonly end: number,
+  ) {}
+  get raw(): Uint8Array {
+    return this.buf.subarray(this.start, this.end);
+  }
+  get value(): Uint8Array {
+    return this.buf.subarray(this.body, this.end);
+  }
+}
+
+/** The TLV at `pos` of `buf`, which must end by `limit`. */
+function readAt(buf: Uint8Array, pos: number, limit: number): TlvAt {
+  if (pos + 2 > limit) fail("truncated header");
   const tag = buf[pos]!;
   if ((tag & 0x1f) === 0x1f) fail("high tag number");
   let len = buf[pos + 1]!;
@@ -46,7 +63,7 @@ export function readTlv(buf: Uint8Array, pos: number): Tlv {
     const n = len & 0x7f;
     if (n === 0) fail("indefinite length");
     if (n > 4) fail("length too long");
-    if (pos + 2 + n > end) fail("truncated length");
+    if (pos + 2 + n > limit) fail("truncated length");
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + buf[pos + 2 + i]!;
     // X.690 §10.1: the definite form uses the fewest octets.
@@ -54,14 +71,17 @@ export function readTlv(buf: Uint8Array, pos: number): Tlv {
     hdr += n;
   }
   const vEnd = pos + hdr + len;
-  if (vEnd > end) fail("truncated value");
-  return { tag, raw: buf.subarray(pos, vEnd), value: buf.subarray(pos + hdr, vEnd) };
+  if (vEnd > limit) fail("truncated value");
+  return new TlvAt(tag, buf, pos, pos + hdr, vEnd);
 }
+
+/** Reads one TLV at `pos` of `buf`. */
+export const readTlv = (buf: Uint8Array, pos: number): Tlv => readAt(buf, pos, buf.length);
 
 /** Parses a complete DER value; trailing bytes are an error. */
 export function parseDer(buf: Uint8Array): Tlv {
-  const t = readTlv(buf, 0);
-  if (t.raw.length !== buf.length) fail("trailing bytes");
+  const t = readAt(buf, 0, buf.length);
+  if (t.end !== buf.length) fail("trailing bytes");
   return t;
 }
 
@@ -69,12 +89,14 @@ export function parseDer(buf: Uint8Array): Tlv {
 export function children(t: Tlv): Tlv[] {
   if ((t.tag & 0x20) === 0) fail(`tag 0x${t.tag.toString(16)} is not constructed`);
   const out: Tlv[] = [];
-  const v = t.value;
-  let pos = 0;
-  while (pos < v.length) {
-    const c = readTlv(v, pos);
+  // A Tlv from this reader is walked in place; any other is read through its `value`.
+  const own = t instanceof TlvAt;
+  const buf = own ? t.buf : t.value;
+  const end = own ? t.end : buf.length;
+  for (let pos = own ? t.body : 0; pos < end; ) {
+    const c = readAt(buf, pos, end);
     out.push(c);
-    pos += c.raw.length;
+    pos = c.end;
   }
   return out;
 }
@@ -102,8 +124,9 @@ export function readSmallInt(t: Tlv): number {
 }
 
 export function readBoolean(t: Tlv): boolean {
-  if (t.value.length !== 1 || (t.value[0] !== 0 && t.value[0] !== 0xff)) fail("BOOLEAN must be 00 or FF");
-  return t.value[0] === 0xff;
+  const v = t.value;
+  if (v.length !== 1 || (v[0] !== 0 && v[0] !== 0xff)) fail("BOOLEAN must be 00 or FF");
+  return v[0] === 0xff;
 }
 
 /** BIT STRING contents with the unused-bits octet checked; returns the bytes and the unused count. */
@@ -197,27 +220,24 @@ export function readString(t: Tlv): string {
 
 // ---- writer -------------------------------------------------------------------------------
 
-export function encodeLength(n: number): Uint8Array {
-  if (n < 0x80) return Uint8Array.of(n);
-  const bytes: number[] = [];
-  for (let x = n; x > 0; x = Math.floor(x / 256)) bytes.unshift(x & 0xff);
-  return Uint8Array.of(0x80 | bytes.length, ...bytes);
+/** Header size (tag + length octets) of a value of `len` bytes. */
+export const headerSize = (len: number): number => (len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : len < 0x1000000 ? 5 : 6);
+
+/** Writes tag + definite length at `pos`; returns where the contents start. */
+export function writeHeader(out: Uint8Array, pos: number, tag: number, len: number): number {
+  out[pos] = tag;
+  const n = headerSize(len) - 2;
+  out[pos + 1] = n === 0 ? len : 0x80 | n;
+  for (let i = 0; i < n; i++) out[pos + 2 + i] = (len / 2 ** (8 * (n - 1 - i))) & 0xff;
+  return pos + 2 + n;
 }
 
-/** tag + length + concatenated contents, in one allocation (the length octets are written in place:
- *  this runs a few dozen times per issued certificate). */
+/** tag + length + concatenated contents, in one allocation. */
 export function tlv(tag: number, ...parts: readonly Uint8Array[]): Uint8Array {
   let len = 0;
   for (let i = 0; i < parts.length; i++) len += parts[i]!.length;
-  const lenBytes = len < 0x80 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 : len < 0x1000000 ? 3 : 4;
-  const out = new Uint8Array(2 + lenBytes + len);
-  out[0] = tag;
-  if (lenBytes === 0) out[1] = len;
-  else {
-    out[1] = 0x80 | lenBytes;
-    for (let i = 0; i < lenBytes; i++) out[2 + i] = (len / 2 ** (8 * (lenBytes - 1 - i))) & 0xff;
-  }
-  let pos = 2 + lenBytes;
+  const out = new Uint8Array(headerSize(len) + len);
+  let pos = writeHeader(out, 0, tag, len);
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
     out.set(p, pos);
@@ -225,6 +245,66 @@ export function tlv(tag: number, ...parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** A TLV for the one-pass writer: contents `parts` (bytes or nodes); encodeDer fills in `len` (contents
+ *  length) and `at` (header offset in the output), so nodeBytes gives a node's encoding as a view. Why:
+ *  nested tlv()/seq() copy their children at every level; a TBS was copied 3–4 times and made ≈ 40
+ *  small Uint8Arrays. Here it is measured, allocated once and written once. */
+export interface DerNode {
+  readonly tag: number;
+  readonly parts: readonly DerPart[];
+  /** Instead of parts: contents are the low byte of each UTF-16 unit (what Buffer's "latin1" writes). */
+  readonly str: string | undefined;
+  len: number;
+  at: number;
+}
+export type DerPart = Uint8Array | DerNode;
+
+const NO_PARTS: readonly DerPart[] = [];
+export const node = (tag: number, parts: readonly DerPart[]): DerNode => ({ tag, parts, str: undefined, len: 0, at: 0 });
+/** A string written straight into the output: no Uint8Array of its own (≈ 120 bytes of heap each). */
+export const latin1Node = (tag: number, str: string): DerNode => ({ tag, parts: NO_PARTS, str, len: 0, at: 0 });
+
+function measure(p: DerPart): number {
+  if (p instanceof Uint8Array) return p.length;
+  let len = p.str === undefined ? 0 : p.str.length;
+  const parts = p.parts;
+  for (let i = 0; i < parts.length; i++) len += measure(parts[i]!);
+  p.len = len;
+  return headerSize(len) + len;
+}
+
+function write(p: DerPart, out: Uint8Array, pos: number): number {
+  if (p instanceof Uint8Array) {
+    const n = p.length;
+    // TypedArray#set costs more than a short loop for the many few-byte parts.
+    if (n > 16) out.set(p, pos);
+    else for (let i = 0; i < n; i++) out[pos + i] = p[i]!;
+    return pos + n;
+  }
+  p.at = pos;
+  let at = writeHeader(out, pos, p.tag, p.len);
+  const str = p.str;
+  if (str !== undefined) for (let i = 0; i < str.length; i++) out[at++] = str.charCodeAt(i) & 0xff;
+  const parts = p.parts;
+  for (let i = 0; i < parts.length; i++) at = write(parts[i]!, out, at);
+  return at;
+}
+
+/** The DER of `p` written at offset `before` of a buffer with `after` spare bytes behind it, so an
+ *  enclosing value can be finished around it in place (issued.ts: the Certificate around its TBS). */
+export function encodeDerWithRoom(p: DerNode, before: number, after: number): Uint8Array {
+  const out = new Uint8Array(before + measure(p) + after);
+  write(p, out, before);
+  return out;
+}
+/** The DER of `p` in one allocation. */
+export const encodeDer = (p: DerPart): Uint8Array => (p instanceof Uint8Array ? p : encodeDerWithRoom(p, 0, 0));
+
+/** The encoding of `n` (header included) inside `out`, the encodeDer output that contains it. */
+export const nodeBytes = (out: Uint8Array, n: DerNode): Uint8Array => out.subarray(n.at, n.at + headerSize(n.len) + n.len);
+/** The contents of `n` inside `out`. */
+export const nodeValue = (out: Uint8Array, n: DerNode): Uint8Array => out.subarray(n.at + headerSize(n.len), n.at + headerSize(n.len) + n.len);
 
 export const seq = (...parts: readonly Uint8Array[]): Uint8Array => tlv(TAG.SEQUENCE, ...parts);
 export const set = (...parts: readonly Uint8Array[]): Uint8Array => tlv(TAG.SET, ...parts);
@@ -274,18 +354,40 @@ export function encodeOid(oid: string): Uint8Array {
   return enc;
 }
 
-export function encodeString(tag: number, s: string): Uint8Array {
-  return tlv(tag, new Uint8Array(Buffer.from(s, tag === TAG.UTF8_STRING ? "utf8" : "latin1")));
+/** A string value for the writer: latin1 string types and ASCII UTF-8 are written in place. */
+export function stringPart(tag: number, s: string): DerPart {
+  if (tag === TAG.UTF8_STRING) for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return tlv(tag, Buffer.from(s, "utf8"));
+  return latin1Node(tag, s);
 }
+
+export const encodeString = (tag: number, s: string): Uint8Array => encodeDer(stringPart(tag, s));
+
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, "0");
 
-/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. Sub-second parts are dropped. */
+function timeBytes(tag: number, y: number, d: Date): Uint8Array {
+  const digits = [y % 100, d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+  if (tag === TAG.GENERALIZED_TIME) digits.unshift(Math.floor(y / 100));
+  const out = new Uint8Array(3 + 2 * digits.length);
+  out[0] = tag;
+  out[1] = 1 + 2 * digits.length;
+  for (let i = 0; i < digits.length; i++) {
+    out[2 + 2 * i] = 0x30 + Math.floor(digits[i]! / 10);
+    out[3 + 2 * i] = 0x30 + (digits[i]! % 10);
+  }
+  out[out.length - 1] = 0x5a; // "Z"
+  return out;
+}
+
+/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. Sub-second parts are dropped.
+ *  Years 1950–9999 are written digit by digit (≈ 1 µs less than building the string); any other year
+ *  (or an invalid Date) takes the string path, unchanged. */
 export function encodeTime(d: Date): Uint8Array {
   const y = d.getUTCFullYear();
+  if (y >= 1950 && y < 2050) return timeBytes(TAG.UTC_TIME, y, d);
+  if (y >= 2050 && y <= 9999) return timeBytes(TAG.GENERALIZED_TIME, y, d);
   const body =
     `${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}` + `${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`;
-  if (y >= 1950 && y < 2050) return encodeString(TAG.UTC_TIME, pad(y % 100) + body);
   return encodeString(TAG.GENERALIZED_TIME, pad(y, 4) + body);
 }
 

@@ -1,10 +1,10 @@
 // X.509 v3 extensions we write and read (RFC 5280 §4.2), as a table keyed by OID.
 import { fromUtf8 } from "../base/index.ts";
 import {
-  children, ctx, encodeBitString, encodeBoolean, encodeOid, encodeSmallInt, expect, octets, parseDer, readBitString,
-  readBoolean, readOid, readSmallInt, seq, tlv, TAG,
+  children, ctx, encodeBitString, encodeBoolean, encodeDer, encodeOid, encodeSmallInt, expect, latin1Node, node, octets, parseDer,
+  readBitString, readBoolean, readOid, readSmallInt, seq, tlv, TAG,
 } from "./der.ts";
-import type { Tlv } from "./der.ts";
+import type { DerNode, DerPart, Tlv } from "./der.ts";
 import { PkiError } from "./errors.ts";
 import { formatIp, parseIp } from "./names.ts";
 import { OID } from "./oids.ts";
@@ -16,9 +16,15 @@ export const KEY_USAGE_BITS: readonly KeyUsageBit[] = [
   "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly",
 ];
 
-export function encodeExtension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return critical ? seq(encodeOid(oid), encodeBoolean(true), octets(value)) : seq(encodeOid(oid), octets(value));
+const TRUE = encodeBoolean(true);
+
+/** An Extension as a writer node; `value` is the extnValue contents (encoded bytes or a node). */
+export function extensionNode(oid: string, critical: boolean, value: DerPart): DerNode {
+  const v = node(TAG.OCTET_STRING, [value]);
+  return node(TAG.SEQUENCE, critical ? [encodeOid(oid), TRUE, v] : [encodeOid(oid), v]);
 }
+
+export const encodeExtension = (oid: string, critical: boolean, value: Uint8Array): Uint8Array => encodeDer(extensionNode(oid, critical, value));
 
 export function decodeExtension(t: Tlv): Extension {
   const parts = children(expect(t, TAG.SEQUENCE, "Extension"));
@@ -39,15 +45,42 @@ export function decodeExtension(t: Tlv): Extension {
 // ---- SubjectAltName (RFC 5280 §4.2.1.6) ----
 const GN = { email: ctx(1, false), dns: ctx(2, false), uri: ctx(6, false), ip: ctx(7, false) };
 
-export function encodeSans(s: SubjectAltNames): Uint8Array {
-  const enc = (t: number, v: string): Uint8Array => tlv(t, new Uint8Array(Buffer.from(v, "latin1")));
-  return seq(
-    ...s.dns.map((d) => enc(GN.dns, d)),
-    ...s.ip.map((ip) => tlv(GN.ip, parseIp(ip))),
-    ...s.email.map((e) => enc(GN.email, e)),
-    ...s.uri.map((u) => enc(GN.uri, u)),
-  );
+/** "a.b.c.d" with no leading zeros and every part ≤ 255: what formatIp writes and Go's ParseIP reads as
+ *  exactly these four bytes. Anything else goes through parseIp (≈ 1 µs a SAN saved on issuance). */
+function canonicalV4(s: string): Uint8Array | undefined {
+  const out = new Uint8Array(4);
+  let part = 0;
+  let n = 0;
+  let digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 3) return undefined;
+      out[part++] = n;
+      n = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39 && !(digits === 1 && n === 0)) {
+      n = n * 10 + (c - 0x30);
+      if (++digits > 3 || n > 255) return undefined;
+    } else return undefined;
+  }
+  return part === 4 ? out : undefined;
 }
+
+/** The GeneralNames as a writer node: dNSName, iPAddress, rfc822Name, URI, in that order. */
+export function sansNode(s: SubjectAltNames): DerNode {
+  const names: DerPart[] = [];
+  for (const d of s.dns) names.push(latin1Node(GN.dns, d));
+  for (const ip of s.ip) names.push(node(GN.ip, [canonicalV4(ip) ?? parseIp(ip)]));
+  for (const e of s.email) names.push(latin1Node(GN.email, e));
+  for (const u of s.uri) names.push(latin1Node(GN.uri, u));
+  return node(TAG.SEQUENCE, names);
+}
+
+export const encodeSans = (s: SubjectAltNames): Uint8Array => encodeDer(sansNode(s));
+
+/** formatIp, with IPv4 written inline (Array.from(b).join(".") cost ≈ 0.5 µs a SAN when parsing a CSR). */
+const ipString = (b: Uint8Array): string => (b.length === 4 ? `${b[0]}.${b[1]}.${b[2]}.${b[3]}` : formatIp(b));
 
 export function decodeSans(value: Uint8Array): SubjectAltNames {
   const s = { dns: [] as string[], ip: [] as string[], email: [] as string[], uri: [] as string[] };
@@ -57,7 +90,7 @@ export function decodeSans(value: Uint8Array): SubjectAltNames {
     else if (gn.tag === GN.uri) s.uri.push(fromUtf8(gn.value));
     else if (gn.tag === GN.ip) {
       if (gn.value.length !== 4 && gn.value.length !== 16) throw new PkiError("bad-der", "malformed DER: IP SAN length");
-      s.ip.push(formatIp(gn.value));
+      s.ip.push(ipString(gn.value));
     } // otherName, directoryName, registeredID: not used by Kubernetes; kept only in `extensions`.
   }
   // Already canonical (formatIp above): freeze without re-normalising.

@@ -6,8 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   encodePrivateKeyPem, encodePublicKeyPem, formatKeyAlgorithm, generateKeyPair, generateKeyPairAsync, importSpki, parseKeyAlgorithm,
-  parsePrivateKeyPem, parsePublicKeyPem, publicKeyMatches, spkiAlgorithm, spkiOf,
+  parsePrivateKeyPem, parsePublicKeyPem, publicKeyMatches, spkiAlgorithm, spkiKeyInput, spkiOf,
 } from "./keys.ts";
+import { createHash } from "node:crypto";
+import { keyIdentifier } from "./certificate.ts";
+import { children as derChildren, parseDer, readBitString } from "./der.ts";
 import { PkiError } from "./errors.ts";
 import type { KeyAlgorithm } from "./types.ts";
 
@@ -91,4 +94,23 @@ test("bad key input fails with PkiError", () => {
   assert.throws(() => parsePrivateKeyPem(garbage), (e: unknown) => e instanceof PkiError && e.code === "bad-key");
   const k = generateKeyPair({ kind: "ed25519" });
   assert.throws(() => encodePrivateKeyPem(k, { format: "pkcs1" }), /RSA keys only/);
+});
+
+// spkiAlgorithm/spkiKeyInput/keyIdentifier skip the parse for the usual EC/Ed25519 SPKIs (a fixed
+// prefix and length): the answers must be the parse's, and anything else must still be parsed strictly.
+test("the fixed-prefix SPKI shortcut answers as the strict parse does", () => {
+  for (const alg of [{ kind: "ecdsa", curve: "P-256" }, { kind: "ecdsa", curve: "P-384" }, { kind: "ecdsa", curve: "P-521" }, { kind: "ed25519" }] as const) {
+    const spki = spkiOf(generateKeyPair(alg).publicKey);
+    const [, bits] = derChildren(parseDer(spki));
+    const keyBits = readBitString(bits!).bytes;
+    assert.deepEqual(spkiAlgorithm(spki), alg);
+    assert.deepEqual(spkiKeyInput(spki).input.key, spki);
+    assert.deepEqual(spkiKeyInput(spki).input.ec?.point, alg.kind === "ecdsa" ? keyBits : undefined);
+    assert.deepEqual(keyIdentifier(spki), new Uint8Array(createHash("sha1").update(keyBits).digest()));
+    // Same prefix, one byte short or long: not the fixed shape, so the strict parse decides (and refuses).
+    for (const bad of [spki.subarray(0, -1), Uint8Array.from([...spki, 0])]) {
+      assert.throws(() => spkiAlgorithm(bad), (e: unknown) => e instanceof PkiError && e.code === "bad-der");
+      assert.throws(() => spkiKeyInput(bad), (e: unknown) => e instanceof PkiError && e.code === "bad-der");
+    }
+  }
 });

@@ -2,8 +2,8 @@
 // One attribute per RDN on output (what `openssl req -subj "/CN=a/O=x/O=y"` makes); multi-valued RDNs
 // are flattened on input. Values are UTF8String except C (PrintableString, RFC 5280 appendix A) and
 // emailAddress/DC (IA5String).
-import { children, encodeOid, encodeString, expect, parseDer, readOid, readString, seq, set, TAG } from "./der.ts";
-import type { Tlv } from "./der.ts";
+import { children, encodeDer, encodeOid, expect, node, parseDer, readOid, readString, stringPart, TAG } from "./der.ts";
+import type { DerNode, Tlv } from "./der.ts";
 import { PkiError } from "./errors.ts";
 import { ATTRIBUTE_ALIASES, ATTRIBUTE_NAMES, ATTRIBUTE_OIDS } from "./oids.ts";
 import type { DistinguishedName, NameAttribute, SubjectAltNames } from "./types.ts";
@@ -89,14 +89,18 @@ function stringTag(type: string, value: string): number {
   return TAG.UTF8_STRING;
 }
 
-export function encodeDn(dn: DistinguishedName): Uint8Array {
-  const rdns = dn.attributes.map((a) => {
+/** The Name as a writer node (certificate.ts writes it straight into the TBS). */
+export function dnNode(dn: DistinguishedName): DerNode {
+  const rdns: DerNode[] = [];
+  for (const a of dn.attributes) {
     const oid = ATTRIBUTE_OIDS[a.type] ?? (/^\d+(\.\d+)+$/.test(a.type) ? a.type : undefined);
     if (oid === undefined) throw new PkiError("bad-name", `unknown name attribute "${a.type}"`);
-    return set(seq(encodeOid(oid), encodeString(stringTag(a.type, a.value), a.value)));
-  });
-  return seq(...rdns);
+    rdns.push(node(TAG.SET, [node(TAG.SEQUENCE, [encodeOid(oid), stringPart(stringTag(a.type, a.value), a.value)])]));
+  }
+  return node(TAG.SEQUENCE, rdns);
 }
+
+export const encodeDn = (dn: DistinguishedName): Uint8Array => encodeDer(dnNode(dn));
 
 export function decodeDn(t: Tlv): DistinguishedName {
   const attrs: NameAttribute[] = [];
