@@ -156,7 +156,7 @@ async function authenticate(req: IncomingMessage, path: string, opts: HandlerOpt
   const now = Date.now();
   const leaf = state.peer.chain[0];
   // A revocation must take effect on the next request of an already authenticated keep-alive
-  // connection, so it is checked before the connection's cached verdict (a 401, as any bad certificate).
+  // connection, so it is checked before the connection's cached verdict (a 401, like every bad certificate).
   if (leaf !== undefined && opts.isCertificateRevoked !== undefined && opts.isCertificateRevoked(leaf)) {
     return { outcome: "rejected", reason: "the client certificate has been revoked" };
   }
