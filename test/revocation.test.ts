@@ -22,6 +22,7 @@ import { createKubectl, kubectlBinary, type Kubectl } from "./helpers/kubectl.ts
 const COMMANDS = [
   { name: "certs revoke", summary: "", load: () => import("../src/main/revocation-revoke.ts") },
   { name: "certs crl", summary: "", load: () => import("../src/main/revocation-crl.ts") },
+  { name: "certs revocations", summary: "", load: () => import("../src/main/revocation-list.ts") },
   { name: "certs ledger", summary: "", load: () => import("../src/main/ledger.ts") },
 ];
 const UNAUTHORIZED = "error: You must be logged in to the server (Unauthorized)";
@@ -161,6 +162,14 @@ describe("certificate revocation", { skip: kubectlBinary() === undefined && "kub
     const list = await admin(["get", "--raw", "/kpki/revocations"]);
     const items = (JSON.parse(list.stdout) as { items: { serial: string; reason: string; revokedBy: string }[] }).items;
     assert.deepEqual(items.map((i) => [i.serial, i.reason, i.revokedBy]), [[parseCertificatePem(aliceId.certPem).serialHex, "keyCompromise", "kubernetes-admin"]]);
+    // kpki certs revocations: the same list through the running server, a line per revocation or JSON.
+    const text = await kpki("certs", "revocations", "--data-dir", dir);
+    assert.equal(text.code, 0, text.err);
+    assert.match(text.out, new RegExp(`^\\S+Z  ${parseCertificatePem(aliceId.certPem).serialHex}  CN=alice.*  issuer=CN=kubernetes  reason=keyCompromise  by=kubernetes-admin\\n$`));
+    const json = await kpki("certs", "revocations", "--data-dir", dir, "-o", "json");
+    assert.deepEqual((JSON.parse(json.out) as { items: { serial: string }[] }).items.map((i) => i.serial), [parseCertificatePem(aliceId.certPem).serialHex]);
+    const bad = await kpki("certs", "revocations", "--data-dir", dir, "-o", "yaml");
+    assert.deepEqual([bad.code, bad.err.trim()], [2, 'kpki: certs revocations: -o must be json or text, not "yaml"']);
   });
 
   it("kpki certs crl: openssl verify -crl_check refuses the revoked certificate, accepts another", async () => {
@@ -226,6 +235,9 @@ describe("certificate revocation", { skip: kubectlBinary() === undefined && "kub
     const r = await kpki("certs", "revoke", "--data-dir", dir, "--cert", file("bob.crt"));
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /by=kpki certs revoke \(offline\)\nwritten to the data dir: kpki serve refuses it from its next start/);
+    const listed = await kpki("certs", "revocations", "--data-dir", dir);
+    assert.equal(listed.code, 0, listed.err);
+    assert.match(listed.out, /by=kpki certs revoke \(offline\)\n$/, "read from DIR/kpki.db with no server");
     const crl = await kpki("certs", "crl", "--data-dir", dir);
     assert.equal(crl.code, 0, crl.err);
     await writeFile(file("crl-offline.pem"), crl.out);

@@ -14,6 +14,7 @@ export const MAIN_COMMANDS: readonly CommandEntry[] = [
   { name: "serve", summary: "run a kubectl-compatible API server (mTLS, RBAC, CSR API) over a data dir", load: () => import("./serve.ts") },
   { name: "certs ledger", summary: "list every certificate the CSR signers issued (requester, approver, validity)", load: () => import("./ledger.ts") },
   { name: "certs revoke", summary: "revoke a certificate: kpki serve refuses it, the CRL lists it", load: () => import("./revocation-revoke.ts") },
+  { name: "certs revocations", summary: "list every revoked certificate (serial, subject, issuer, reason, when, by whom)", load: () => import("./revocation-list.ts") },
   { name: "certs crl", summary: "print or write the cluster CA's certificate revocation list (PEM)", load: () => import("./revocation-crl.ts") },
   { name: "backup", summary: "write a consistent online backup of a running kpki (objects + ledger) as a kpki.db", load: () => import("./backup.ts") },
 ];
