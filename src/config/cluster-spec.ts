@@ -126,9 +126,11 @@ export async function parseClusterSpec(text: string, source: string): Promise<Cl
  *  kubernetes Service plus one more (kubeadm's MinimumAddressesInServiceSubnet is 10; 2 bits is ours). */
 const SERVICE_PREFIX: Readonly<Record<4 | 6, { min: number; max: number }>> = { 4: { min: 12, max: 30 }, 6: { min: 108, max: 126 } };
 
-/** Why `text` is not a service subnet (to follow the quoted value: " is …" or ": …"), or undefined. kubeadm's networking.serviceSubnet: one CIDR of
- *  either family, or two (dual-stack) of different families, the first being the primary family
- *  (ValidateIPNetFromString + ValidateServiceSubnetSize); each parsed as Go's net.ParseCIDR. */
+/** Why `text` is not a service subnet, worded to follow the quoted value (" is …" or ": …"), or
+ *  undefined. kubeadm's networking.serviceSubnet: one CIDR of either family, or two (dual-stack) of
+ *  different families, the first being the primary family (ValidateIPNetFromString +
+ *  ValidateServiceSubnetSize); each parsed as Go's net.ParseCIDR. `kpki serve
+ *  --service-cluster-ip-range` (registry/service-ip.ts) applies the same bounds in kube-apiserver's words. */
 export function serviceCidrProblem(text: string): string | undefined {
   const parts = text.split(",");
   if (parts.length > 2) return " must be one (IPv4 or IPv6) CIDR, or two CIDRs of different families for dual-stack";
