@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cidrContains, formatCidr, formatIp, parseAddr, parseCidr, tryParseIp } from "./ip.ts";
+import { cidrContains, formatCidr, formatIp, indexedIp, parseAddr, parseCidr, tryParseIp } from "./ip.ts";
 
 // Go's net.ParseIP (Go ≥ 1.22, net/netip): input → net.IP.String(), or undefined for nil.
 const IP_CASES: [string, string | undefined][] = [
@@ -114,3 +114,19 @@ test("cidrContains: Go's IPNet.Contains (To4 on both sides)", () => {
     assert.equal(cidrContains(c, b), want, `${cidr} ∋ ${ip}`);
   }
 });
+
+test("indexedIp: Go's GetIndexedIP, carried across bytes, IPv4 and IPv6", () => {
+  const at = (ip: string, n: number): string => formatIp(indexedIp(parseIp4or6(ip), n));
+  assert.equal(at("10.96.0.0", 1), "10.96.0.1");
+  assert.equal(at("10.96.0.255", 1), "10.96.1.0");
+  assert.equal(at("10.95.255.255", 1), "10.96.0.0");
+  assert.equal(at("10.96.0.0", 0x0fffff), "10.111.255.255");
+  assert.equal(at("fd00:10:96::", 1), "fd00:10:96::1");
+  assert.equal(at("fd00:10:96::ffff", 1), "fd00:10:96::1:0");
+});
+
+function parseIp4or6(s: string): Uint8Array {
+  const b = tryParseIp(s);
+  assert.ok(b, s);
+  return b;
+}

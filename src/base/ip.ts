@@ -142,6 +142,19 @@ export function formatCidr(c: Cidr): string {
   return `${formatIp(network)}/${bits}`;
 }
 
+/** `ip` + `offset` (a non-negative integer below 2^53), carried byte by byte from the last: Go's
+ *  utilnet.AddIPOffset / GetIndexedIP(network, n), e.g. a service range's first address. */
+export function indexedIp(ip: Uint8Array, offset: number): Uint8Array {
+  const b = Uint8Array.from(ip);
+  let carry = offset;
+  for (let i = b.length - 1; i >= 0 && carry > 0; i--) {
+    const sum = b[i]! + (carry % 256);
+    b[i] = sum % 256;
+    carry = Math.floor(carry / 256) + Math.floor(sum / 256);
+  }
+  return b;
+}
+
 /** Dotted quad, or RFC 5952 canonical IPv6 (lowercase, longest zero run ≥ 2 compressed). */
 export function formatIp(b: Uint8Array): string {
   if (b.length === 4) return Array.from(b).join(".");

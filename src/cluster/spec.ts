@@ -1,6 +1,6 @@
 // The cluster spec as cluster/ consumes it (DESIGN.md rule 2: the consumer owns the narrow interface
 // it needs). config/ parses YAML into a value of this same shape; cluster/ does not import config/.
-import { formatIp, parseCidr } from "../pki/index.ts";
+import { formatIp, indexedIp, parseCidr } from "../base/index.ts";
 import type { KeyAlgorithm } from "../pki/index.ts";
 
 export interface NodeSpec {
@@ -26,10 +26,5 @@ export interface ClusterSpec {
 export function firstServiceIp(cidr: string): string {
   const primary = parseCidr(cidr.split(",")[0] ?? "");
   if (primary === undefined) throw new Error(`serviceCIDR "${cidr}" is not a CIDR`);
-  const ip = primary.network.slice();
-  for (let i = ip.length - 1; i >= 0; i--) {
-    ip[i] = (ip[i]! + 1) & 0xff;
-    if (ip[i] !== 0) break; // no carry
-  }
-  return formatIp(ip);
+  return formatIp(indexedIp(primary.network, 1));
 }

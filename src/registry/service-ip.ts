@@ -5,7 +5,7 @@
 // default one of Services and the kubernetes Service's. kube-apiserver's default is 10.0.0.0/24; kpki
 // uses kubeadm's 10.96.0.0/12, which `kpki init` puts (as its first host address 10.96.0.1) in the
 // apiserver certificate. Addresses are read with Go's rules (base/ip.ts, net.ParseCIDR).
-import { cidrContains, formatCidr, formatIp, parseCidr, tryParseIp } from "../base/index.ts";
+import { cidrContains, formatCidr, formatIp, indexedIp, parseCidr, tryParseIp } from "../base/index.ts";
 
 export type IpFamily = "IPv4" | "IPv6";
 
@@ -94,17 +94,9 @@ export function canonicalIp(ip: string): string | undefined {
   return b === undefined ? undefined : formatIp(b);
 }
 
-/** The address `offset` (< size) past the network address. Offsets are < 2^20, so adding them to the
- *  last three bytes with carries is exact. */
+/** The address `offset` (< size) past the network address (GetIndexedIP). */
 export function ipAt(c: ServiceCidr, offset: number): string {
-  const b = Uint8Array.from(c.network);
-  let carry = offset;
-  for (let i = b.length - 1; i >= 0 && carry > 0; i--) {
-    const sum = (b[i] ?? 0) + (carry % 256);
-    b[i] = sum % 256;
-    carry = Math.floor(carry / 256) + Math.floor(sum / 256);
-  }
-  return formatIp(b);
+  return formatIp(indexedIp(c.network, offset));
 }
 
 /** The offset of `ip` in the range, or undefined when it is not an address of it. */
