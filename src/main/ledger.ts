@@ -4,13 +4,12 @@
 // so the server also exposes the ledger read-only at the non-resource path /kpki/ledger (RBAC:
 // nonResourceURLs, which cluster-admin's "*" covers); the command asks the server first and reads the
 // data dir directly only when no server answers.
-import { access } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { CliError, apiTargetFromKubeconfig, defineCommand, type Io } from "../cli/index.ts";
 import { formatLedger, listLedger, type LedgerRecord } from "../controllers/index.ts";
 import type { ExtraPathHandler } from "../server/index.ts";
 import { openSqliteBackend, type StorageBackend } from "../storage/index.ts";
+import { pathExists, viaServerOrDataDir, whereFrom, type Where } from "./server-or-dir.ts";
 
 export const LEDGER_PATH = "/kpki/ledger";
 
@@ -28,10 +27,6 @@ export function ledgerHandler(backend: StorageBackend): ExtraPathHandler {
   };
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
-}
-
 
 async function fromApi(io: Io, kubeconfig: string): Promise<LedgerRecord[]> {
   const { target } = await apiTargetFromKubeconfig(io, kubeconfig);
@@ -45,7 +40,7 @@ async function fromApi(io: Io, kubeconfig: string): Promise<LedgerRecord[]> {
 
 async function fromDataDir(dir: string): Promise<LedgerRecord[]> {
   const db = join(dir, "kpki.db");
-  if (!(await exists(db))) throw new CliError("input", `no ledger in ${dir}: ${db} does not exist (a server with --storage memory keeps none on disk)`);
+  if (!(await pathExists(db))) throw new CliError("input", `no ledger in ${dir}: ${db} does not exist (a server with --storage memory keeps none on disk)`);
   let backend: StorageBackend;
   try {
     backend = openSqliteBackend(db);
@@ -59,23 +54,9 @@ async function fromDataDir(dir: string): Promise<LedgerRecord[]> {
   }
 }
 
-/** Where to read: --kubeconfig → that server; --data-dir → its server via DIR/admin.conf when it
- *  answers, else DIR/kpki.db; neither → $KUBECONFIG or ~/.kube/config (kubectl's default). */
-export async function readLedger(io: Io, o: { dataDir?: string; kubeconfig?: string }): Promise<LedgerRecord[]> {
-  if (o.kubeconfig !== undefined) return fromApi(io, o.kubeconfig);
-  if (o.dataDir === undefined) {
-    const kc = (io.env["KUBECONFIG"] ?? "").split(":").find((x) => x !== "") ?? join(homedir(), ".kube", "config");
-    return fromApi(io, kc);
-  }
-  const admin = join(o.dataDir, "admin.conf");
-  if (await exists(admin)) {
-    try {
-      return await fromApi(io, admin);
-    } catch (err) {
-      if (!(err instanceof CliError && err.code === "network")) throw err;
-    }
-  }
-  return fromDataDir(o.dataDir);
+/** The ledger from the server (DIR/admin.conf or --kubeconfig), else from DIR/kpki.db (server-or-dir.ts). */
+export function readLedger(io: Io, w: Where): Promise<LedgerRecord[]> {
+  return viaServerOrDataDir(io, w, (kubeconfig) => fromApi(io, kubeconfig), fromDataDir);
 }
 
 export const command = defineCommand(
@@ -95,10 +76,7 @@ export const command = defineCommand(
     const str = (k: string): string | undefined => (typeof p.values[k] === "string" ? (p.values[k] as string) : undefined);
     const out = str("output") ?? "text";
     if (out !== "text" && out !== "json") throw new CliError("usage", `certs ledger: -o must be json or text, not "${out}"`);
-    const dataDir = str("data-dir");
-    const kubeconfig = str("kubeconfig");
-    if (dataDir !== undefined && kubeconfig !== undefined) throw new CliError("usage", "certs ledger: give --data-dir or --kubeconfig, not both");
-    const records = await readLedger(io, { ...(dataDir !== undefined ? { dataDir } : {}), ...(kubeconfig !== undefined ? { kubeconfig } : {}) });
+    const records = await readLedger(io, whereFrom("certs ledger", str));
     io.stdout(out === "json" ? `${JSON.stringify({ apiVersion: "kpki.io/v1", kind: "LedgerList", items: records }, null, 2)}\n` : formatLedger(records));
     return 0;
   },
