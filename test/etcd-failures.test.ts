@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { StorageError } from "../src/storage/index.ts";
 import type { BackendEvent, StorageBackend } from "../src/storage/index.ts";
 import { openEtcdBackend } from "../src/storage/etcd/index.ts";
+import type { WatchCache } from "../src/storage/etcd/cache.ts";
 import type { EtcdBackendOptions } from "../src/storage/etcd/index.ts";
 import { readWatch, take } from "../src/storage/conformance-helpers.ts";
 import { freezeMember, startEtcd } from "./helpers/etcd.ts";
@@ -74,7 +75,8 @@ describe("a frozen etcd (SIGSTOP: connections stay open, nothing answers)", () =
     let b: StorageBackend | undefined;
     const etcd = c.members[0]?.process;
     try {
-      b = await openEtcdBackend({ ...optionsFor(c), cache: true, requestTimeoutMs: 3000 });
+      // Without the read lease: every read fetches etcd's revision (with it, see the next test).
+      b = await openEtcdBackend({ ...optionsFor(c), cache: true, requestTimeoutMs: 3000, readLease: false });
       await b.create("/frozen/a", enc("1"));
       await freezeMember(c.members[0]!);
       // One deadline (3 s) each: a read must not wait for the revision fetch and then for etcd again.
@@ -84,6 +86,38 @@ describe("a frozen etcd (SIGSTOP: connections stay open, nothing answers)", () =
       etcd?.kill("SIGCONT");
       const kv = await eventually(15_000, () => b!.create("/frozen/c", enc("1")));
       assert.equal((await b.get("/frozen/c"))?.modRevision, kv.modRevision);
+    } finally {
+      etcd?.kill("SIGCONT");
+      await b?.close();
+      await c.stop();
+    }
+  });
+  it("under the read lease, answers from memory only while the lease surely lives, then fails within one deadline", async () => {
+    const c = await startEtcd({ members: 1 });
+    let b: StorageBackend | undefined;
+    const etcd = c.members[0]?.process;
+    const TTL_S = 2;
+    try {
+      b = await openEtcdBackend({ ...optionsFor(c), cache: true, requestTimeoutMs: 3000, readLeaseTtlSeconds: TTL_S });
+      const cache = b as WatchCache;
+      await b.create("/frozen/a", enc("1"));
+      await eventually(5000, async () => assert.ok(cache.holdsReadLease, "the lone replica holds the read lease"));
+      await freezeMember(c.members[0]!);
+      const frozenAt = performance.now();
+      // Linearizable while the lease lives (no other replica can write); not past it.
+      let served = 0;
+      const failMs = await failsWith("unavailable", async () => {
+        for (;;) {
+          assert.equal(new TextDecoder().decode((await b!.get("/frozen/a"))?.value), "1");
+          served++;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      });
+      assert.ok(served > 0, "reads were answered from memory while the lease lived");
+      assert.ok(failMs < TTL_S * 1000 + 3900, `reads failed ${(performance.now() - frozenAt).toFixed(0)} ms after the freeze`);
+      etcd?.kill("SIGCONT");
+      await eventually(15_000, () => b!.create("/frozen/c", enc("1")));
+      await eventually(15_000, async () => assert.ok(cache.holdsReadLease, "the lease is taken again once etcd answers"));
     } finally {
       etcd?.kill("SIGCONT");
       await b?.close();

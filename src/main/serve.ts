@@ -101,7 +101,7 @@ export function serveOptions(v: Values): ServeOptions {
     ...(csrSigning !== undefined ? { csrSigning } : {}),
     ...(leaderElection !== undefined ? { leaderElection } : {}),
     ...(storage === "etcd"
-      ? { etcd: { servers, caFile: s(v, "etcd-cafile"), certFile: s(v, "etcd-certfile"), keyFile: s(v, "etcd-keyfile"), prefix: s(v, "etcd-prefix") } }
+      ? { etcd: { servers, caFile: s(v, "etcd-cafile"), certFile: s(v, "etcd-certfile"), keyFile: s(v, "etcd-keyfile"), prefix: s(v, "etcd-prefix"), readLease: parseBool(s(v, "etcd-read-lease"), "etcd-read-lease", true) } }
       : {}),
   };
 }
@@ -125,7 +125,7 @@ export const command = defineCommand(
     synopsis: [
       "serve --data-dir DIR [--listen 127.0.0.1:6443] [--storage sqlite|memory] [--anonymous-auth=true|false] [--token-auth-file F] [--client-ca-file F --tls-cert-file F --tls-private-key-file F] [--service-cluster-ip-range CIDR[,CIDR]]",
       "serve --data-dir DIR [--cluster-signing-cert-file F --cluster-signing-key-file F | --cluster-signing-kube-apiserver-client-cert-file F …] [--cluster-signing-duration 8760h] [--csr-approval-policy-file F]",
-      "serve --data-dir DIR --storage etcd --etcd-servers https://HOST:2379[,…] [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--etcd-prefix P]",
+      "serve --data-dir DIR --storage etcd --etcd-servers https://HOST:2379[,…] [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--etcd-prefix P] [--etcd-read-lease=true|false]",
       "serve --data-dir DIR [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s]",
     ],
     options: [
@@ -137,6 +137,12 @@ export const command = defineCommand(
       { name: "etcd-certfile", type: "string", arg: "FILE", help: "etcd client certificate (default DIR/pki/apiserver-etcd-client.crt)" },
       { name: "etcd-keyfile", type: "string", arg: "FILE", help: "etcd client key (default DIR/pki/apiserver-etcd-client.key)" },
       { name: "etcd-prefix", type: "string", arg: "PREFIX", help: "key prefix in etcd (default /kpki)" },
+      {
+        name: "etcd-read-lease",
+        type: "string",
+        arg: "true|false",
+        help: "when alone on the prefix, answer consistent reads from the watch cache under a lease in etcd, with no etcd round trip (default true); a replica that joins waits for the holder to give it up before its first write (at most the lease's 5 s TTL if the holder died)",
+      },
       { name: "anonymous-auth", type: "string", arg: "true|false", help: "requests without credentials are system:anonymous (default true)" },
       { name: "token-auth-file", type: "string", arg: "FILE", help: "static bearer tokens, Kubernetes CSV: token,user,uid,\"group1,group2\"" },
       { name: "client-ca-file", type: "string", arg: "FILE", help: "CA bundle for client certificates (an existing PKI)" },

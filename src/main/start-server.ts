@@ -63,6 +63,10 @@ export interface EtcdFlags {
   readonly certFile?: string;
   readonly keyFile?: string;
   readonly prefix?: string;
+  /** --etcd-read-lease (default true): a lone replica reads from its cache under a lease (storage/etcd/read-lease.ts). */
+  readonly readLease?: boolean;
+  /** The read lease's TTL in seconds (default 5; tests shorten it). */
+  readonly readLeaseTtlSeconds?: number;
 }
 
 export interface RunningKpki {
@@ -192,6 +196,9 @@ async function openBackend(o: ServeOptions, clock: Clock): Promise<StorageBacken
     certPem: await pem(e.certFile, "apiserver-etcd-client.crt", "etcd client certificate"),
     keyPem: await pem(e.keyFile, "apiserver-etcd-client.key", "etcd client key"),
     ...(e.prefix !== undefined ? { prefix: e.prefix } : {}),
+    readLease: e.readLease ?? true,
+    ...(e.readLeaseTtlSeconds !== undefined ? { readLeaseTtlSeconds: e.readLeaseTtlSeconds } : {}),
+    log: o.log ?? ((line: string) => void process.stderr.write(`${line}\n`)),
   });
 }
 

@@ -3,11 +3,12 @@
 // Txn(mod_revision == expected → write, else → get) so a lost race reads as "conflict" and a
 // missing key as "not-found"; lists are prefix ranges at a pinned revision (consistent pages).
 // Every key lives under the backend prefix (--etcd-prefix, default /kpki).
-import type { IRequestOp, ITxnResponse } from "etcd3";
+import type { ICompare, IRequestOp, ITxnResponse } from "etcd3";
 import { StorageError } from "../types.ts";
 import type { BackendEvent, KeyValue, ListOptions, ListResult, StorageBackend } from "../types.ts";
 import { callEtcd, fromEtcdKv, prefixRangeEnd } from "./client.ts";
 import type { EtcdConnection } from "./client.ts";
+import type { ReadLease } from "./read-lease.ts";
 import { watchEtcd } from "./watch.ts";
 import type { EtcdWatchRequest } from "./watch.ts";
 
@@ -15,6 +16,8 @@ export class EtcdBackend implements StorageBackend {
   readonly #conn: EtcdConnection;
   readonly #prefix: Buffer;
   readonly #watchRetryMs: number;
+  /** Guards every write when replicas may answer reads from memory (read-lease.ts). */
+  #readLease: ReadLease | undefined;
 
   constructor(conn: EtcdConnection, prefix: string, options: { watchRetryWindowMs?: number } = {}) {
     this.#conn = conn;
@@ -24,6 +27,19 @@ export class EtcdBackend implements StorageBackend {
 
   get connection(): EtcdConnection {
     return this.#conn;
+  }
+
+  get prefix(): Buffer {
+    return this.#prefix;
+  }
+
+  get readLease(): ReadLease | undefined {
+    return this.#readLease;
+  }
+
+  /** From now on every write carries the read lease's guard (set once, before the first write). */
+  useReadLease(lease: ReadLease): void {
+    this.#readLease = lease;
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
@@ -117,10 +133,11 @@ export class EtcdBackend implements StorageBackend {
     }
   }
 
-  /** Watch every key under `prefix` (the watch cache's feed), with connection and progress hooks. */
-  watchFeed(prefix: string, afterRevision: number, signal: AbortSignal, hooks: Pick<EtcdWatchRequest, "onConnected" | "onDisconnected" | "onProgress" | "onStream">): AsyncIterable<BackendEvent> {
-    const key = this.#k(prefix);
-    return watchEtcd(this.#conn, { key, rangeEnd: prefixRangeEnd(key), afterRevision, prefixLength: this.#prefix.length, retryWindowMs: Infinity, ...hooks }, signal);
+  /** Watch every key from `range.from` up to the end of `range.prefix` (the watch cache's feed),
+   *  with connection and progress hooks. */
+  watchFeed(range: { from: string; prefix: string }, afterRevision: number, signal: AbortSignal, hooks: Pick<EtcdWatchRequest, "onConnected" | "onDisconnected" | "onProgress" | "onStream">): AsyncIterable<BackendEvent> {
+    const key = this.#k(range.from);
+    return watchEtcd(this.#conn, { key, rangeEnd: prefixRangeEnd(this.#k(range.prefix)), afterRevision, prefixLength: this.#prefix.length, retryWindowMs: Infinity, ...hooks }, signal);
   }
 
   /** etcd's store revision now: a linearizable (quorum, ReadIndex) count-only range of ONE key,
@@ -150,6 +167,7 @@ export class EtcdBackend implements StorageBackend {
   }
 
   async close(): Promise<void> {
+    await this.#readLease?.close();
     this.#conn.close();
   }
 
@@ -157,8 +175,21 @@ export class EtcdBackend implements StorageBackend {
     return Buffer.concat([this.#prefix, Buffer.from(key, "utf8")]);
   }
 
-  #txn(what: string, compare: NonNullable<Parameters<EtcdConnection["client"]["kv"]["txn"]>[0]["compare"]>, success: IRequestOp[], failure: IRequestOp[]): Promise<ITxnResponse> {
-    return callEtcd(this.#conn, what, () => this.#conn.client.kv.txn({ compare, success, failure }));
+  /** One write Txn. With a read lease it also compares the lease key (no write may commit while
+   *  another replica holds it); a Txn that failed on that guard waits for the lease and runs again. */
+  async #txn(what: string, compare: ICompare[], success: IRequestOp[], failure: IRequestOp[]): Promise<ITxnResponse> {
+    const lease = this.#readLease;
+    if (!lease) return callEtcd(this.#conn, what, () => this.#conn.client.kv.txn({ compare, success, failure }));
+    for (;;) {
+      const guard = lease.guard();
+      const res = await callEtcd(this.#conn, what, () =>
+        this.#conn.client.kv.txn({ compare: [...compare, guard], success, failure: [...failure, lease.guardRead()] }),
+      );
+      if (res.succeeded) return res;
+      const seen = res.responses.at(-1)?.response_range.kvs[0];
+      if (!lease.guardFailed(seen, guard)) return res;
+      await lease.recover(seen);
+    }
   }
 
   /** The failed branch read the key back: absent → "not-found", present → "conflict". */

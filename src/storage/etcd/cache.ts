@@ -22,6 +22,7 @@ import type { EtcdBackend } from "./backend.ts";
 import { sleep } from "./watch.ts";
 import { insertKey, lowerBound, removeKey } from "./keys.ts";
 import { RevisionFetcher, hasOrderedProgress } from "./consistent.ts";
+import type { ReadLease } from "./read-lease.ts";
 
 export interface WatchCacheOptions {
   /** Events kept for watches and snapshot lists from the cache (default 10 000). */
@@ -36,6 +37,9 @@ export interface WatchCacheOptions {
 /** The cache holds keys starting with "/" (every storage key: /registry/…), so a neighbouring
  *  --etcd-prefix ("/kpki" beside "/kpki-staging") never leaks into it; other keys go to etcd. */
 const CACHED = "/";
+/** The feed starts just before "/" at "." (read-lease.ts's keys): those events only advance the
+ *  cache's revision, so a read under the read lease finds the cache at the lease's revision. */
+const FEED = { from: ".", prefix: CACHED };
 
 interface Waiter {
   readonly revision: number;
@@ -67,6 +71,8 @@ export class WatchCache implements StorageBackend {
   readonly #hub: WatchHub;
   readonly #ac = new AbortController();
   #loop: Promise<void> = Promise.resolve();
+  /** Set when this replica may hold the read lease (read-lease.ts): reads skip the fetch while it does. */
+  readonly #lease: ReadLease | undefined;
 
   private constructor(inner: EtcdBackend, o: WatchCacheOptions) {
     this.#inner = inner;
@@ -75,6 +81,8 @@ export class WatchCache implements StorageBackend {
     this.#eventWaitMs = o.eventWaitMs ?? 10;
     this.#fresh = new RevisionFetcher(() => inner.currentRevision());
     this.#hub = new WatchHub(this.#limit);
+    this.#lease = inner.readLease;
+    this.#lease?.attachCache(() => this.isReady);
   }
 
   /** Starts the cache; resolves once it is serving, or after the first failure (it keeps retrying). */
@@ -89,6 +97,11 @@ export class WatchCache implements StorageBackend {
 
   get isReady(): boolean {
     return this.#listed && this.#connected;
+  }
+
+  /** Whether consistent reads are answered from memory now, under the read lease. */
+  get holdsReadLease(): boolean {
+    return this.#lease?.holding ?? false;
   }
 
   /** Revision fetches started for consistent reads (tests check that they coalesce). */
@@ -200,7 +213,7 @@ export class WatchCache implements StorageBackend {
       try {
         if (!this.#listed) await this.#relist();
         this.#progressTrusted = hasOrderedProgress(await this.#inner.serverVersion());
-        for await (const e of this.#inner.watchFeed(CACHED, this.#revision, signal, hooks)) this.#apply(e);
+        for await (const e of this.#inner.watchFeed(FEED, this.#revision, signal, hooks)) this.#apply(e);
         return;
       } catch (err) {
         this.#disconnected();
@@ -235,6 +248,12 @@ export class WatchCache implements StorageBackend {
 
   #apply(e: BackendEvent): void {
     const key = eventKey(e);
+    if (!key.startsWith(CACHED)) {
+      // Beside the cache (the read lease's keys): every event before it has been delivered.
+      this.#revision = Math.max(this.#revision, eventRevision(e));
+      this.#release(true);
+      return;
+    }
     const before = this.#pairs.get(key);
     let event = e;
     if (e.type === "put") {
@@ -273,6 +292,10 @@ export class WatchCache implements StorageBackend {
   /** True when the cache holds every write etcd acknowledged before this call (KEP-2340). */
   async #consistent(): Promise<boolean> {
     if (!this.isReady) return false;
+    // Under the read lease no other replica can have written since it was taken: what this replica
+    // wrote and the lease's own revision bound everything a read must see.
+    const held = this.#lease?.heldSince();
+    if (held !== undefined) return this.#servable(Math.max(held, this.#lastWrite), this.#readWaitMs());
     let fresh: number;
     try {
       fresh = await this.#fresh.next();

@@ -4,6 +4,7 @@ import type { StorageBackend } from "../types.ts";
 import { EtcdBackend } from "./backend.ts";
 import { WatchCache } from "./cache.ts";
 import { connectEtcd } from "./client.ts";
+import { ReadLease } from "./read-lease.ts";
 import type { EtcdConnectOptions } from "./client.ts";
 
 export interface EtcdBackendOptions extends EtcdConnectOptions {
@@ -15,6 +16,13 @@ export interface EtcdBackendOptions extends EtcdConnectOptions {
   readonly cacheHistoryLimit?: number;
   /** How long a direct (uncached) watch may stay disconnected before it fails "unavailable" (default 5 s). */
   readonly watchRetryWindowMs?: number;
+  /** May this replica hold the read lease (read-lease.ts; default true): alone on the prefix, it
+   *  answers consistent reads from its cache with no etcd round trip. Either way it guards its
+   *  writes and registers, so other replicas' leases stay safe. */
+  readonly readLease?: boolean;
+  /** The read lease's etcd lease TTL in seconds (default 5). */
+  readonly readLeaseTtlSeconds?: number;
+  readonly log?: (line: string) => void;
 }
 
 /**
@@ -26,7 +34,11 @@ export async function openEtcdBackend(options: EtcdBackendOptions): Promise<Stor
   const prefix = (options.prefix ?? "/kpki").replace(/\/+$/, "");
   const conn = await connectEtcd(options);
   const backend = new EtcdBackend(conn, prefix, { watchRetryWindowMs: options.watchRetryWindowMs });
-  if (options.cache === false) return backend;
+  const cached = options.cache !== false;
+  // Every replica guards its writes and registers, so one that may hold the lease stays safe.
+  const lease = new ReadLease(conn, backend.prefix, { mayHold: cached && options.readLease !== false, ttlSeconds: options.readLeaseTtlSeconds, log: options.log });
+  backend.useReadLease(lease.start());
+  if (!cached) return backend;
   return WatchCache.start(backend, { historyLimit: options.cacheHistoryLimit, waitTimeoutMs: options.requestTimeoutMs });
 }
 
