@@ -3,6 +3,9 @@
 // other's first write waits for the lease to be given up and is then seen by the former holder's
 // very next read; a holder killed with -9 blocks the others' writes for at most its lease's TTL.
 import { after, describe, it } from "node:test";
+import { execFileSync } from "node:child_process";
+import { hostname } from "node:os";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { utf8 } from "../src/base/index.ts";
 import { openEtcdBackend } from "../src/storage/etcd/index.ts";
@@ -110,6 +113,10 @@ describe("the etcd read lease", { skip: !etcdAvailable() && "etcd is not install
     let b: StorageBackend | undefined;
     try {
       await waitUntil(async () => (await probe.get(READ_LEASE_KEY)) !== undefined, 10_000, "the spawned replica to take the read lease");
+      // docs/operations.md §3's etcdctl line names the holder.
+      const pki = (f: string): string => join(cluster.dir, "pki", f);
+      const holderId = execFileSync("etcdctl", ["--endpoints", cluster.endpoints[0] ?? "", "--cacert", pki("etcd/ca.crt"), "--cert", pki("apiserver-etcd-client.crt"), "--key", pki("apiserver-etcd-client.key"), "get", `${prefix}.read-lease`, "--print-value-only"], { env: { ...process.env, ETCDCTL_API: "3" }, encoding: "utf8" }).trim();
+      assert.match(holderId, new RegExp(`^${hostname()}-${holder.proc.child.pid ?? 0}-[0-9a-f]{6}$`));
       await holder.kill();
       b = await openEtcdBackend(options(prefix));
       const t0 = performance.now();
