@@ -196,10 +196,10 @@ describe("server edge", () => {
       req.end('"}}');
     });
     assert.equal(chunked, 413);
-    // An unknown subresource is a 404 for every verb, decided before the body is read (kube's router):
-    // `kubectl create token` POSTs a protobuf TokenRequest to serviceaccounts/NAME/token.
+    // An unknown subresource is a 404 for every verb, decided before the body is read (kube's router),
+    // even with a protobuf body the server could not decode.
     for (const [method, path, o] of [
-      ["POST", "/api/v1/namespaces/default/serviceaccounts/default/token", { type: "application/vnd.kubernetes.protobuf", body: pb }],
+      ["POST", "/api/v1/namespaces/default/serviceaccounts/default/bogus", { type: "application/vnd.kubernetes.protobuf", body: pb }],
       ["POST", "/api/v1/namespaces/default/configmaps/a/bogus", { type: "application/json", body: "{}" }],
       ["PUT", "/api/v1/namespaces/default/configmaps/a/status", { type: "application/json", body: "{}" }],
       ["GET", "/api/v1/namespaces/default/configmaps/a/bogus", {}],

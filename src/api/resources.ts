@@ -98,7 +98,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   row({ group: "", resource: "namespaces", kind: "Namespace", namespaced: false, short: ["ns"], verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], sub: ["finalize", "status"], printer: p.namespacePrinter, fields: ["status.phase"] }),
   row({ group: "", resource: "configmaps", kind: "ConfigMap", namespaced: true, short: ["cm"], printer: p.configMapPrinter }),
   row({ group: "", resource: "secrets", kind: "Secret", namespaced: true, printer: p.secretPrinter, fields: ["type"] }),
-  row({ group: "", resource: "serviceaccounts", kind: "ServiceAccount", namespaced: true, short: ["sa"], printer: p.serviceAccountPrinter }),
+  row({ group: "", resource: "serviceaccounts", kind: "ServiceAccount", namespaced: true, short: ["sa"], sub: ["token"], printer: p.serviceAccountPrinter }),
   row({ group: "", resource: "services", kind: "Service", namespaced: true, short: ["svc"], sub: ["status"], all: true, printer: p.servicePrinter }),
   row({ group: "", resource: "pods", kind: "Pod", namespaced: true, short: ["po"], sub: ["status"], all: true, printer: p.podPrinter, fields: POD_FIELDS }),
   row({ group: "", resource: "nodes", kind: "Node", namespaced: false, short: ["no"], sub: ["status"], printer: p.nodePrinter, fields: ["spec.unschedulable"] }),

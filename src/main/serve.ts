@@ -3,7 +3,7 @@
 import { CliError, defineCommand, type Io, type OptionSpec } from "../cli/index.ts";
 import { parseDuration } from "../base/index.ts";
 import { SIGNER_FLAGS, type CsrSigningFlags, type SignerFlag } from "./signing-cas.ts";
-import { startServer, type ServeOptions } from "./start-server.ts";
+import { startServer, type ServeOptions, type ServiceAccountFlags } from "./start-server.ts";
 import { LEADER_OPTIONS, leaderElectionFlags } from "./leader-flags.ts";
 import { DEFAULT_SERVICE_IP_RANGE, parseServiceIpRange, type ServiceIpRange } from "../registry/index.ts";
 
@@ -60,6 +60,38 @@ function csrSigningFlags(v: Values): CsrSigningFlags | undefined {
   return any ? flags : undefined;
 }
 
+/** kube-apiserver's --service-account-* and --api-audiences (key files are read by startServer). The
+ *  max expiration must be at least 1 h, as kube-apiserver's options validation wants. */
+function serviceAccountFlags(v: Values): ServiceAccountFlags | undefined {
+  const max = s(v, "service-account-max-token-expiration");
+  let maxMs: number | undefined;
+  try {
+    maxMs = max === undefined ? undefined : parseDuration(max);
+  } catch {
+    throw new CliError("usage", `serve: --service-account-max-token-expiration must be a duration like 24h, not "${max}"`);
+  }
+  if (maxMs !== undefined && maxMs < 3_600_000) throw new CliError("usage", "serve: --service-account-max-token-expiration cannot be less than 1 hour");
+  const issuer = s(v, "service-account-issuer");
+  if (issuer === "") throw new CliError("usage", "serve: --service-account-issuer must not be empty");
+  const audiences = s(v, "api-audiences")?.split(",").map((a) => a.trim()).filter((a) => a !== "");
+  const flags: ServiceAccountFlags = {
+    ...(issuer !== undefined ? { issuer } : {}),
+    ...(s(v, "service-account-key-file") !== undefined ? { keyFile: s(v, "service-account-key-file") } : {}),
+    ...(s(v, "service-account-signing-key-file") !== undefined ? { signingKeyFile: s(v, "service-account-signing-key-file") } : {}),
+    ...(maxMs !== undefined ? { maxTokenExpirationSeconds: Math.floor(maxMs / 1000) } : {}),
+    ...(audiences !== undefined && audiences.length > 0 ? { apiAudiences: audiences } : {}),
+  };
+  return Object.keys(flags).length > 0 ? flags : undefined;
+}
+
+const SERVICE_ACCOUNT_OPTIONS: readonly OptionSpec[] = [
+  { name: "service-account-issuer", type: "string", arg: "URL", help: "iss of service-account tokens (default https://kubernetes.default.svc.cluster.local)" },
+  { name: "service-account-key-file", type: "string", arg: "FILE", help: "PEM public key(s) that verify service-account tokens (default DIR/pki/sa.pub)" },
+  { name: "service-account-signing-key-file", type: "string", arg: "FILE", help: "PEM private key (RSA or ECDSA) that signs TokenRequest tokens (default DIR/pki/sa.key)" },
+  { name: "service-account-max-token-expiration", type: "string", arg: "DURATION", help: "longest token TokenRequest issues (≥ 1h; longer requests are shortened)" },
+  { name: "api-audiences", type: "string", arg: "AUD,…", help: "audiences the API accepts in tokens, and TokenRequest's default (default: the issuer)" },
+];
+
 const SIGNING_OPTIONS: readonly OptionSpec[] = [
   { name: "cluster-signing-cert-file", type: "string", arg: "FILE", help: "CA (+ chain) PEM the CSR signers use (default: the cluster CA)" },
   { name: "cluster-signing-key-file", type: "string", arg: "FILE", help: "key of --cluster-signing-cert-file" },
@@ -87,6 +119,7 @@ export function serveOptions(v: Values): ServeOptions {
   }
   const csrSigning = csrSigningFlags(v);
   const leaderElection = leaderElectionFlags(v);
+  const serviceAccounts = serviceAccountFlags(v);
   return {
     dataDir,
     host,
@@ -100,6 +133,7 @@ export function serveOptions(v: Values): ServeOptions {
     serviceIpRange: serviceIpRangeFlag(s(v, "service-cluster-ip-range")),
     ...(csrSigning !== undefined ? { csrSigning } : {}),
     ...(leaderElection !== undefined ? { leaderElection } : {}),
+    ...(serviceAccounts !== undefined ? { serviceAccounts } : {}),
     ...(storage === "etcd"
       ? { etcd: { servers, caFile: s(v, "etcd-cafile"), certFile: s(v, "etcd-certfile"), keyFile: s(v, "etcd-keyfile"), prefix: s(v, "etcd-prefix"), readLease: parseBool(s(v, "etcd-read-lease"), "etcd-read-lease", true) } }
       : {}),
@@ -126,6 +160,7 @@ export const command = defineCommand(
       "serve --data-dir DIR [--listen 127.0.0.1:6443] [--storage sqlite|memory] [--anonymous-auth=true|false] [--token-auth-file F] [--client-ca-file F --tls-cert-file F --tls-private-key-file F] [--service-cluster-ip-range CIDR[,CIDR]]",
       "serve --data-dir DIR [--cluster-signing-cert-file F --cluster-signing-key-file F | --cluster-signing-kube-apiserver-client-cert-file F …] [--cluster-signing-duration 8760h] [--csr-approval-policy-file F]",
       "serve --data-dir DIR --storage etcd --etcd-servers https://HOST:2379[,…] [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--etcd-prefix P] [--etcd-read-lease=true|false]",
+      "serve --data-dir DIR [--service-account-issuer URL] [--service-account-key-file F] [--service-account-signing-key-file F] [--service-account-max-token-expiration 24h] [--api-audiences A,…]",
       "serve --data-dir DIR [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s]",
     ],
     options: [
@@ -154,6 +189,7 @@ export const command = defineCommand(
         arg: "CIDR[,CIDR]",
         help: "Service ClusterIP range: IPv4 (/12–/30) or IPv6 (/108–/126), or a dual-stack pair like 10.96.0.0/12,fd00:10:96::/112 (one per family, primary first); the kubernetes Service gets the primary's first address (default 10.96.0.0/12, match init's serviceCIDR)",
       },
+      ...SERVICE_ACCOUNT_OPTIONS,
       ...SIGNING_OPTIONS,
       ...LEADER_OPTIONS,
     ],

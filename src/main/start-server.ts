@@ -8,16 +8,17 @@ import { isKpkiError, systemClock, systemRandom, type Clock, type RandomSource }
 import { matchesHost, parseCertificateDer, parseCertificatePem, parsePrivateKeyPem, type Certificate } from "../pki/index.ts";
 import { runServiceAccountsController, startControllers, type Lease } from "../controllers/index.ts";
 import {
-  RbacIndex, alwaysAllow, anonymousAuthenticator, bootstrapPolicy, failOnError, privilegedGroupAuthorizer, tokenAuthenticator, unionAuthenticator,
-  unionAuthorizer, withAuthenticatedGroup, x509Authenticator, type Authenticator, type Authorizer,
+  RbacIndex, alwaysAllow, anonymousAuthenticator, bootstrapPolicy, failOnError, privilegedGroupAuthorizer, serviceAccountTokenAuthenticator,
+  tokenAuthenticator, unionAuthenticator, unionAuthorizer, withAuthenticatedGroup, x509Authenticator, type Authenticator, type Authorizer,
 } from "../auth/index.ts";
 import { RESOURCES, type CertificateSigningRequest, type ResourceInfo } from "../api/index.ts";
 import { createMemoryBackend, createStore, intervalTicker, openEtcdBackend, openSqliteBackend, type StorageBackend, type Store } from "../storage/index.ts";
 import {
-  DEFAULT_SERVICE_IP_RANGE, createRegistry, ensureBootstrapPolicy, ensureDefaultNamespaces, ensureKubernetesService, memoizeStores, type ServiceIpRange,
-  type StoreLookup,
+  DEFAULT_SERVICE_IP_RANGE, createRegistry, ensureBootstrapPolicy, ensureDefaultNamespaces, ensureKubernetesService, memoizeStores, withTokenRequests,
+  type ServiceIpRange, type StoreLookup, type TokenIssuerConfig,
 } from "../registry/index.ts";
 import { startApiServer, type RegisteredHealthCheck } from "../server/index.ts";
+import { issuerDiscoveryPaths, loadServiceAccountKeys, tokenObjectLookup, type ServiceAccountFlags } from "./service-account-keys.ts";
 import { answersWithCa, loadServingPki, placeKubeconfigs, readText, type PkiFiles } from "./provision.ts";
 import { cachedAuthorizer } from "./authz-cache.ts";
 import { feedRbacIndex, type RbacStores } from "./rbac-feed.ts";
@@ -54,8 +55,12 @@ export interface ServeOptions extends PkiFiles {
   /** kube-apiserver's --service-cluster-ip-range: IPv4, IPv6 or a dual-stack pair, primary first
    *  (default 10.96.0.0/12, kubeadm's and `kpki init`'s). */
   readonly serviceIpRange?: ServiceIpRange;
+  /** kube-apiserver's --service-account-* and --api-audiences. */
+  readonly serviceAccounts?: ServiceAccountFlags;
   readonly log?: (line: string) => void;
 }
+
+export type { ServiceAccountFlags };
 
 export interface EtcdFlags {
   readonly servers: readonly string[];
@@ -95,14 +100,22 @@ function resource(group: string, name: string): ResourceInfo {
 
 const RBAC = "rbac.authorization.k8s.io";
 
-async function authenticatorFor(o: ServeOptions, clientCas: readonly Certificate[], clock: Clock, isRevoked: (leaf: Certificate) => boolean): Promise<Authenticator> {
+async function authenticatorFor(
+  o: ServeOptions,
+  clientCas: readonly Certificate[],
+  env: { clock: Clock; isRevoked: (leaf: Certificate) => boolean; serviceAccounts?: Authenticator },
+): Promise<Authenticator> {
+  const { clock, isRevoked } = env;
   // Without --token-auth-file the token authenticator knows no token, so a presented bearer token is
   // rejected (401) rather than ignored into system:anonymous, as kube-apiserver (whose service-account
   // token authenticator is always on) rejects a token it cannot verify.
   const csv = o.tokenAuthFile === undefined ? "" : await readFile(o.tokenAuthFile, "utf8").catch((err: NodeJS.ErrnoException) => {
     throw new Error(`cannot read token auth file ${o.tokenAuthFile}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
   });
+  // kube-apiserver's order: x509, the token file, then service-account JWTs (one of another issuer is
+  // left to the others; one of ours that does not verify is a 401).
   const members: Authenticator[] = [x509Authenticator({ roots: () => clientCas, clock, isRevoked }), tokenAuthenticator(csv)];
+  if (env.serviceAccounts) members.push(env.serviceAccounts);
   const chain = withAuthenticatedGroup(unionAuthenticator(...members));
   // FailOnError: a bad credential stays a 401, anonymous only when nothing was presented (authn §1.4).
   return o.anonymousAuth === false ? chain : failOnError(chain, anonymousAuthenticator());
@@ -308,6 +321,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 }); // an external PKI leaves only state here
   // Before storage opens: a bad --cluster-signing-* file stops the start with one line naming it.
   const signing = { ...(await loadSigning(o.csrSigning ?? {}, pki.clusterCa, { clock, random })), rootCaPem: pki.clusterCa?.certPem ?? pki.clientCaPem };
+  const saKeys = await loadServiceAccountKeys(o.serviceAccounts ?? {}, o.dataDir);
 
   const backend = await openBackend(o, clock);
   const stop = new AbortController();
@@ -318,13 +332,21 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
     const authorizer = o.authorizationMode === "AlwaysAllow" ? alwaysAllow : state.authorizer;
     const rules = o.authorizationMode === "AlwaysAllow" ? alwaysAllow : rbac;
     const bookmarks = intervalTicker(o.bookmarkIntervalMs ?? 60_000);
-    const registry = createRegistry({ stores: storeFor, authorizer, rules, clock, random, bookmarks, ...(o.serviceIpRange ? { serviceIpRange: o.serviceIpRange } : {}) });
+    const tokenIssuer: TokenIssuerConfig | string = typeof saKeys.signing === "string" ? saKeys.signing
+      : { key: saKeys.signing, issuer: saKeys.issuer, audiences: saKeys.audiences, ...(o.serviceAccounts?.maxTokenExpirationSeconds ? { maxExpirationSeconds: o.serviceAccounts.maxTokenExpirationSeconds } : {}) };
+    const registry = withTokenRequests(
+      createRegistry({ stores: storeFor, authorizer, rules, clock, random, bookmarks, ...(o.serviceIpRange ? { serviceIpRange: o.serviceIpRange } : {}) }),
+      { stores: storeFor, random, issuer: tokenIssuer },
+    );
+    const saAuthenticator = saKeys.verifying.length === 0 ? undefined
+      : serviceAccountTokenAuthenticator({ issuer: saKeys.issuer, audiences: saKeys.audiences, keys: saKeys.verifying, now: () => clock.now(), lookup: tokenObjectLookup((plural) => storeFor(resource("", plural))) });
     const revocation = revocationWiring(backend, pki, signing, { clock, log });
     const revocations = await startRevocations(revocation, stop.signal); // before serving: fail closed
     const paths = revocationPaths(revocation, revocations.set);
+    let serverUrl = intendedUrl; // the real port is known once listening
     const server = await startApiServer({
       registry,
-      authenticator: await authenticatorFor(o, pki.clientCas, clock, revocations.refuse),
+      authenticator: await authenticatorFor(o, pki.clientCas, { clock, isRevoked: revocations.refuse, ...(saAuthenticator ? { serviceAccounts: saAuthenticator } : {}) }),
       authorizer,
       parseCertificate: parseCertificateDer,
       clock,
@@ -332,11 +354,12 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
       host,
       port,
       onInternalError: internalErrorLogger(log, clock),
-      extraPaths: new Map([[LEDGER_PATH, ledgerHandler(backend)], [BACKUP_PATH, backupHandler(backend)], ...paths.read]),
+      extraPaths: new Map([[LEDGER_PATH, ledgerHandler(backend)], [BACKUP_PATH, backupHandler(backend)], ...paths.read, ...issuerDiscoveryPaths(saKeys, () => serverUrl)]),
       extraWritePaths: new Map(paths.write),
       isCertificateRevoked: revocations.refuse,
       ...(o.storage === "etcd" ? { healthChecks: etcdHealthChecks(backend, log) } : {}),
     });
+    serverUrl = urlFor(server.port);
     warnUnlessNamed(pki.tlsCertPem, clientHost, log);
     await ensureApiService(storeFor, o, { securePort: server.port, certPem: pki.tlsCertPem, now: clock.now(), log }); // kube-apiserver's own bootstrap, like the namespaces
     // Controllers start once serving succeeded, so a failed start leaves nothing writing behind; they

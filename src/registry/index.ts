@@ -25,3 +25,4 @@ export {
 } from "./service-ip.ts";
 export { IMMORTAL_NAMESPACES } from "./kinds.ts";
 export { selectionPredicate } from "./handler-read.ts";
+export { withTokenRequests, validateTokenRequestSpec, type TokenIssuerConfig, type TokenRequestDeps } from "./token-request.ts";

@@ -124,3 +124,22 @@ test("IntOrString strings and unknown field numbers", () => {
   const body = envelope("v1", "Service", [[2, [[1, [[3, 80], [4, [[1, 1], [3, "http"]]]]], [99, "ignored"]]], [77, [[1, "x"]]]]);
   assert.deepEqual(decodeProtobufObject(body), { apiVersion: "v1", kind: "Service", spec: { ports: [{ port: 80, targetPort: "http" }] } });
 });
+
+test("decodes kubectl 1.33's TokenRequest bodies (create token [--duration --audience --bound-object-*])", () => {
+  const cases: [string, string, Record<string, unknown>][] = [
+    [
+      "create token ci",
+      "6b3873000a280a1861757468656e7469636174696f6e2e6b38732e696f2f7631120c546f6b656e52657175657374121a0a100a0012001a0022002a0032003800420012001a040a0012001a002200",
+      { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", metadata: {}, spec: {} },
+    ],
+    [
+      "--duration 2h --audience a1 --audience a2 --bound-object-kind Secret --bound-object-name s --bound-object-uid u-1",
+      "6b3873000a280a1861757468656e7469636174696f6e2e6b38732e696f2f7631120c546f6b656e52657175657374123b0a100a0012001a0022002a0032003800420012210a0261310a0261321a140a06536563726574120276311a01732203752d3120a0381a040a0012001a002200",
+      {
+        apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", metadata: {},
+        spec: { audiences: ["a1", "a2"], boundObjectRef: { kind: "Secret", apiVersion: "v1", name: "s", uid: "u-1" }, expirationSeconds: 7200 },
+      },
+    ],
+  ];
+  for (const [name, hex, want] of cases) assert.deepEqual(decodeProtobufObject(Buffer.from(hex, "hex")), want, name);
+});

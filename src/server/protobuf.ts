@@ -63,6 +63,17 @@ const BINDING: Message = {
   3: f("roleRef", { 1: f("apiGroup", "string"), 2: f("kind", "string"), 3: f("name", "string") }),
 };
 
+// authentication/v1 TokenRequest (`kubectl create token`): spec {1 audiences, 4 *expirationSeconds,
+// 3 boundObjectRef {1 kind, 2 apiVersion, 3 name, 4 uid}}; an explicit expirationSeconds 0 is kept.
+const TOKEN_REQUEST: Message = {
+  1: f("metadata", OBJECT_META),
+  2: f("spec", {
+    1: strings("audiences"),
+    4: ptr("expirationSeconds", "int"),
+    3: f("boundObjectRef", { 1: f("kind", "string"), 2: f("apiVersion", "string"), 3: f("name", "string"), 4: f("uid", "string") }),
+  }),
+};
+
 /** Kinds whose protobuf bodies we decode (what kubectl's typed clients send). */
 export const PROTOBUF_KINDS: Readonly<Record<string, Message>> = {
   CertificateSigningRequest: CSR,
@@ -71,6 +82,7 @@ export const PROTOBUF_KINDS: Readonly<Record<string, Message>> = {
   LocalSubjectAccessReview: SAR,
   SelfSubjectRulesReview: { 1: f("metadata", OBJECT_META), 2: f("spec", { 1: f("namespace", "string") }) },
   SelfSubjectReview: { 1: f("metadata", OBJECT_META) },
+  TokenRequest: TOKEN_REQUEST,
   Role: { 1: f("metadata", OBJECT_META), 2: f("rules", POLICY_RULE, true) },
   ClusterRole: {
     1: f("metadata", OBJECT_META),
