@@ -21,6 +21,18 @@ export const VERSION_INFO = {
 export const AGGREGATED_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 export const AGGREGATED_V2BETA1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
 const SUBRESOURCE_VERBS = ["get", "patch", "update"];
+type Gvk = { readonly group: string; readonly version: string; readonly kind: string };
+/** Subresources whose kind or verbs are not their parent's get/patch/update (kube-apiserver 1.32's
+ *  discovery): client-go's scale client reads the Scale kind from here. */
+const SUBRESOURCES: Readonly<Record<string, { readonly kind?: Gvk; readonly verbs: readonly string[] }>> = {
+  scale: { kind: { group: "autoscaling", version: "v1", kind: "Scale" }, verbs: SUBRESOURCE_VERBS },
+  token: { kind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" }, verbs: ["create"] },
+  finalize: { verbs: ["update"] },
+};
+const subresource = (r: ResourceInfo, s: string): { kind: Gvk; verbs: readonly string[] } => ({
+  kind: SUBRESOURCES[s]?.kind ?? responseKind(r),
+  verbs: SUBRESOURCES[s]?.verbs ?? SUBRESOURCE_VERBS,
+});
 
 interface GroupVersion {
   readonly group: string;
@@ -51,7 +63,7 @@ function groupVersions(resources: readonly ResourceInfo[]): GroupVersion[] {
   return out.sort((a, b) => (a.group === "" ? -1 : b.group === "" ? 1 : 0));
 }
 
-function responseKind(r: ResourceInfo): Record<string, string> {
+function responseKind(r: ResourceInfo): Gvk {
   return { group: r.group, version: r.version, kind: r.kind };
 }
 
@@ -66,7 +78,10 @@ function aggregatedResource(r: ResourceInfo): Record<string, unknown> {
   out["verbs"] = r.verbs;
   if (r.categories && r.categories.length > 0) out["categories"] = r.categories;
   if (r.subresources.length > 0) {
-    out["subresources"] = r.subresources.map((s) => ({ subresource: s, responseKind: responseKind(r), verbs: SUBRESOURCE_VERBS }));
+    out["subresources"] = r.subresources.map((s) => {
+      const sub = subresource(r, s);
+      return { subresource: s, responseKind: sub.kind, verbs: sub.verbs };
+    });
   }
   return out;
 }
@@ -94,7 +109,10 @@ function resourceList(gv: GroupVersion): string {
     if (r.categories && r.categories.length > 0) entry["categories"] = r.categories;
     resources.push(entry);
     for (const s of r.subresources) {
-      resources.push({ name: `${r.resource}/${s}`, singularName: "", namespaced: r.namespaced, kind: r.kind, verbs: SUBRESOURCE_VERBS });
+      const sub = subresource(r, s);
+      // The group and version are named only when they are not the list's (kube's APIResource).
+      const other = sub.kind.group !== r.group || sub.kind.version !== r.version ? { group: sub.kind.group, version: sub.kind.version } : {};
+      resources.push({ name: `${r.resource}/${s}`, singularName: "", namespaced: r.namespaced, ...other, kind: sub.kind.kind, verbs: sub.verbs });
     }
   }
   return JSON.stringify({ kind: "APIResourceList", apiVersion: "v1", groupVersion: apiVersionOf(gv.group, gv.version), resources });
