@@ -66,6 +66,55 @@ describe("the etcd read lease", { skip: !etcdAvailable() && "etcd is not install
     }
   });
 
+  it("no stale read across handovers while the holder reads and writes concurrently", { timeout: 60_000 }, async () => {
+    const prefix = "/lease-concurrent";
+    const a = asCache(await openEtcdBackend(options(prefix)));
+    const K = "/registry/core/configmaps/ns/k";
+    const stale: string[] = [];
+    let acked = 0; // the newest value another replica's write has acknowledged
+    let stop = false;
+    let underLease = 0;
+    try {
+      await a.create(K, utf8("0"));
+      // Readers on the holder: a read begun after an acknowledged write must see it (or newer).
+      const readers = Array.from({ length: 4 }, async () => {
+        while (!stop) {
+          const floor = acked;
+          if (a.holdsReadLease) underLease++;
+          const got = Number(text((await a.get(K))?.value));
+          if (got < floor) stale.push(`read ${got} after ${floor} was acknowledged`);
+          await new Promise((r) => setImmediate(r));
+        }
+      });
+      // The holder's own writes race the handovers (their guard changes under them).
+      const writer = (async () => {
+        let w = await a.create("/registry/core/configmaps/ns/a", utf8("0"));
+        for (let i = 1; !stop; i++) w = await a.update("/registry/core/configmaps/ns/a", utf8(String(i)), w.modRevision);
+      })();
+      let n = 0;
+      for (let round = 0; round < 4; round++) {
+        await waitUntil(() => a.holdsReadLease, 3000 + TTL_S * 1000, `round ${round}: the holder to take the lease again`);
+        const b = await openEtcdBackend({ ...options(prefix), cache: round % 2 === 0 });
+        try {
+          for (let i = 0; i < 10; i++) {
+            const cur = await b.get(K);
+            await b.update(K, utf8(String(++n)), cur?.modRevision ?? 0);
+            acked = n;
+          }
+        } finally {
+          await b.close();
+        }
+      }
+      stop = true;
+      await Promise.all([...readers, writer]);
+      assert.deepEqual(stale.slice(0, 5), [], `${stale.length} stale reads`);
+      assert.ok(underLease > 0, "some reads were answered under the lease");
+    } finally {
+      stop = true;
+      await a.close();
+    }
+  });
+
   it("a replica told not to hold the lease (--etcd-read-lease=false) fetches, and still guards its writes", async () => {
     const a = asCache(await openEtcdBackend({ ...options("/lease-off"), readLease: false }));
     try {
