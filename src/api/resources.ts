@@ -116,6 +116,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   row({ group: AUTHZ, resource: "subjectaccessreviews", kind: "SubjectAccessReview", namespaced: false, verbs: CREATE_ONLY, virtual: true }),
   row({ group: AUTHZ, resource: "localsubjectaccessreviews", kind: "LocalSubjectAccessReview", namespaced: true, verbs: CREATE_ONLY, virtual: true }),
   row({ group: "authentication.k8s.io", resource: "selfsubjectreviews", kind: "SelfSubjectReview", namespaced: false, verbs: CREATE_ONLY, virtual: true }),
+  row({ group: "authentication.k8s.io", resource: "tokenreviews", kind: "TokenReview", namespaced: false, verbs: CREATE_ONLY, virtual: true }),
   // kubectl 1.27's `auth whoami` asks v1beta1 (falling back to v1alpha1); kube 1.27–1.29 served both.
   // Rows of a group's older versions come after its preferred one (discovery lists them in this order).
   row({ group: "authentication.k8s.io", version: "v1beta1", resource: "selfsubjectreviews", kind: "SelfSubjectReview", namespaced: false, verbs: CREATE_ONLY, virtual: true }),

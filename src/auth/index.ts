@@ -2,7 +2,9 @@ export * from "./types.ts";
 export { AuthError, type AuthErrorCode } from "./errors.ts";
 // authn
 export { x509Authenticator, type X509AuthenticatorOptions, CREDENTIAL_ID_KEY } from "./authn/x509.ts";
-export { tokenAuthenticator, parseTokenFile } from "./authn/token.ts";
+export {
+  tokenAuthenticator, parseTokenFile, staticTokenCheck, tokenReviewer, type TokenCheck, type TokenCheckResult, type TokenReviewResult, type TokenReviewer,
+} from "./authn/token.ts";
 export {
   anonymousAuthenticator,
   unionAuthenticator,
@@ -33,7 +35,7 @@ export { checkRoleWrite, checkBindingWrite, type RbacWriteContext } from "./auth
 export { forbiddenMessage, forbiddenError } from "./authz/forbidden.ts";
 export { bootstrapPolicy, type BootstrapPolicy } from "./authz/bootstrap.ts";
 export {
-  serviceAccountTokenAuthenticator, serviceAccountClaims, signJwt, verifyServiceAccountToken, parseTokenKeys, keyId, uuidFromBytes, TOKEN_LEEWAY_SECONDS,
+  serviceAccountTokenAuthenticator, serviceAccountTokenCheck, checkServiceAccountToken, serviceAccountClaims, signJwt, verifyServiceAccountToken, parseTokenKeys, keyId, uuidFromBytes, TOKEN_LEEWAY_SECONDS,
   SERVICE_ACCOUNTS_GROUP, OIDC_CONFIG_PATH, JWKS_PATH, publicJwks, openIdMetadata, type TokenKey, type JwtAlgorithm, type KeyParseResult, type ServiceAccountClaims, type ClaimsInput, type BoundKind, type ObjectRef,
   type LiveObject, type TokenObjectLookup, type ServiceAccountAuthenticatorOptions, type VerifyResult,
 } from "./authn/service-account-token.ts";

@@ -4,7 +4,10 @@
 import { createPublicKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { JWKS_PATH, OIDC_CONFIG_PATH, openIdMetadata, parseTokenKeys, publicJwks, type TokenKey, type TokenObjectLookup } from "../auth/index.ts";
+import {
+  JWKS_PATH, OIDC_CONFIG_PATH, openIdMetadata, parseTokenKeys, publicJwks, serviceAccountTokenCheck, staticTokenCheck, tokenReviewer,
+  type ServiceAccountAuthenticatorOptions, type TokenCheck, type TokenKey, type TokenObjectLookup, type TokenReviewer,
+} from "../auth/index.ts";
 import type { ExtraPathHandler } from "../server/index.ts";
 import type { Store } from "../storage/index.ts";
 
@@ -77,4 +80,20 @@ export function tokenObjectLookup(storeFor: (corePlural: string) => Store): Toke
     const deleted = obj.metadata.deletionTimestamp;
     return { uid: obj.metadata.uid ?? "", ...(typeof deleted === "string" ? { deletionTimestamp: deleted } : {}) };
   };
+}
+
+/** --token-auth-file's text ("" without the flag); an unreadable file stops the start with one line naming it. */
+export async function readTokenAuthFile(path: string | undefined): Promise<string> {
+  if (path === undefined) return "";
+  return readFile(path, "utf8").catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`cannot read token auth file ${path}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
+  });
+}
+
+/** TokenReview's checker: the request chain's bearer-token members in its order (token file, then
+ *  service-account JWTs), the token file audience-agnostic over the API audiences (kube's WrapAudienceAgnosticToken). */
+export function tokenReviewerFor(csv: string, apiAudiences: readonly string[], sa: ServiceAccountAuthenticatorOptions | undefined): TokenReviewer {
+  const checks: TokenCheck[] = [staticTokenCheck(csv, apiAudiences)];
+  if (sa !== undefined) checks.push(serviceAccountTokenCheck(sa));
+  return tokenReviewer(checks, apiAudiences);
 }

@@ -2,7 +2,7 @@
 // bootstrap objects → RBAC index (fed by a watch) → authenticators/authorizers → registry → HTTPS.
 // Exported for tests and benches, which run the same server in-process as `kpki serve` does.
 import { setMaxListeners } from "node:events";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { isKpkiError, systemClock, systemRandom, type Clock, type RandomSource } from "../base/index.ts";
 import { matchesHost, parseCertificateDer, parseCertificatePem, parsePrivateKeyPem, type Certificate } from "../pki/index.ts";
@@ -18,7 +18,7 @@ import {
   type ServiceIpRange, type StoreLookup, type TokenIssuerConfig,
 } from "../registry/index.ts";
 import { startApiServer, type RegisteredHealthCheck } from "../server/index.ts";
-import { issuerDiscoveryPaths, loadServiceAccountKeys, tokenObjectLookup, type ServiceAccountFlags } from "./service-account-keys.ts";
+import { issuerDiscoveryPaths, loadServiceAccountKeys, readTokenAuthFile, tokenObjectLookup, tokenReviewerFor, type ServiceAccountFlags } from "./service-account-keys.ts";
 import { answersWithCa, loadServingPki, placeKubeconfigs, readText, type PkiFiles } from "./provision.ts";
 import { cachedAuthorizer } from "./authz-cache.ts";
 import { feedRbacIndex, type RbacStores } from "./rbac-feed.ts";
@@ -103,15 +103,12 @@ const RBAC = "rbac.authorization.k8s.io";
 async function authenticatorFor(
   o: ServeOptions,
   clientCas: readonly Certificate[],
-  env: { clock: Clock; isRevoked: (leaf: Certificate) => boolean; serviceAccounts?: Authenticator },
+  env: { clock: Clock; isRevoked: (leaf: Certificate) => boolean; tokenCsv: string; serviceAccounts?: Authenticator },
 ): Promise<Authenticator> {
-  const { clock, isRevoked } = env;
+  const { clock, isRevoked, tokenCsv: csv } = env;
   // Without --token-auth-file the token authenticator knows no token, so a presented bearer token is
   // rejected (401) rather than ignored into system:anonymous, as kube-apiserver (whose service-account
   // token authenticator is always on) rejects a token it cannot verify.
-  const csv = o.tokenAuthFile === undefined ? "" : await readFile(o.tokenAuthFile, "utf8").catch((err: NodeJS.ErrnoException) => {
-    throw new Error(`cannot read token auth file ${o.tokenAuthFile}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
-  });
   // kube-apiserver's order: x509, the token file, then service-account JWTs (one of another issuer is
   // left to the others; one of ours that does not verify is a 401).
   const members: Authenticator[] = [x509Authenticator({ roots: () => clientCas, clock, isRevoked }), tokenAuthenticator(csv)];
@@ -322,6 +319,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
   // Before storage opens: a bad --cluster-signing-* file stops the start with one line naming it.
   const signing = { ...(await loadSigning(o.csrSigning ?? {}, pki.clusterCa, { clock, random })), rootCaPem: pki.clusterCa?.certPem ?? pki.clientCaPem };
   const saKeys = await loadServiceAccountKeys(o.serviceAccounts ?? {}, o.dataDir);
+  const tokenCsv = await readTokenAuthFile(o.tokenAuthFile);
 
   const backend = await openBackend(o, clock);
   const stop = new AbortController();
@@ -334,19 +332,21 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
     const bookmarks = intervalTicker(o.bookmarkIntervalMs ?? 60_000);
     const tokenIssuer: TokenIssuerConfig | string = typeof saKeys.signing === "string" ? saKeys.signing
       : { key: saKeys.signing, issuer: saKeys.issuer, audiences: saKeys.audiences, ...(o.serviceAccounts?.maxTokenExpirationSeconds ? { maxExpirationSeconds: o.serviceAccounts.maxTokenExpirationSeconds } : {}) };
+    const saOptions = saKeys.verifying.length === 0 ? undefined
+      : { issuer: saKeys.issuer, audiences: saKeys.audiences, keys: saKeys.verifying, now: () => clock.now(), lookup: tokenObjectLookup((plural) => storeFor(resource("", plural))) };
+    const tokenReview = tokenReviewerFor(tokenCsv, saKeys.audiences, saOptions); // TokenReview: the same bearer-token chain
     const registry = withTokenRequests(
-      createRegistry({ stores: storeFor, authorizer, rules, clock, random, bookmarks, ...(o.serviceIpRange ? { serviceIpRange: o.serviceIpRange } : {}) }),
+      createRegistry({ stores: storeFor, authorizer, rules, clock, random, bookmarks, tokenReview, ...(o.serviceIpRange ? { serviceIpRange: o.serviceIpRange } : {}) }),
       { stores: storeFor, random, issuer: tokenIssuer },
     );
-    const saAuthenticator = saKeys.verifying.length === 0 ? undefined
-      : serviceAccountTokenAuthenticator({ issuer: saKeys.issuer, audiences: saKeys.audiences, keys: saKeys.verifying, now: () => clock.now(), lookup: tokenObjectLookup((plural) => storeFor(resource("", plural))) });
+    const saAuthenticator = saOptions === undefined ? undefined : serviceAccountTokenAuthenticator(saOptions);
     const revocation = revocationWiring(backend, pki, signing, { clock, log });
     const revocations = await startRevocations(revocation, stop.signal); // before serving: fail closed
     const paths = revocationPaths(revocation, revocations.set);
     let serverUrl = intendedUrl; // the real port is known once listening
     const server = await startApiServer({
       registry,
-      authenticator: await authenticatorFor(o, pki.clientCas, { clock, isRevoked: revocations.refuse, ...(saAuthenticator ? { serviceAccounts: saAuthenticator } : {}) }),
+      authenticator: await authenticatorFor(o, pki.clientCas, { clock, isRevoked: revocations.refuse, tokenCsv, ...(saAuthenticator ? { serviceAccounts: saAuthenticator } : {}) }),
       authorizer,
       parseCertificate: parseCertificateDer,
       clock,

@@ -13,7 +13,7 @@ export type {
 } from "./types.ts";
 export { createRegistry, memoizeStores, namespaceCascade } from "./registry.ts";
 export { createResourceHandler, type HandlerDeps } from "./handler.ts";
-export { createReviewHandler } from "./reviews.ts";
+export { createReviewHandler, type ReviewDeps } from "./reviews.ts";
 export { STRATEGIES, strategyKey, type StrategyFactory } from "./strategies.ts";
 export {
   ensureDefaultNamespaces, ensureBootstrapPolicy, ensureKubernetesService, DEFAULT_KUBERNETES_SERVICE_IP, DEFAULT_NAMESPACES, type BootstrapResult,

@@ -71,7 +71,7 @@ export function createRegistry(opts: RegistryOptions): Registry {
   for (const info of RESOURCES) {
     const strategy = strategies.get(key(info));
     if (strategy === undefined) {
-      handlers.set(key(info), createReviewHandler(info, opts.rules));
+      handlers.set(key(info), createReviewHandler(info, opts.rules, opts.tokenReview ? { tokenReview: opts.tokenReview } : {}));
       continue;
     }
     const handler = createResourceHandler(info, {

@@ -10,7 +10,7 @@ import {
   type FieldError,
   type ResourceInfo,
 } from "../api/index.ts";
-import type { RequestAttributes, RuleResolver, UserInfo } from "../auth/index.ts";
+import type { RequestAttributes, RuleResolver, TokenReviewer, UserInfo } from "../auth/index.ts";
 import type { RequestContext, ResourceHandler } from "./types.ts";
 
 type Json = Record<string, unknown>;
@@ -74,7 +74,30 @@ function userFromSpec(spec: Json): UserInfo {
 
 type Review = (ctx: RequestContext, namespace: string, body: Json, info: ResourceInfo) => Promise<Json>;
 
-const REVIEWS: Readonly<Record<string, (rules: RuleResolver) => Review>> = {
+/** What a review needs beyond the request's authorizer. */
+export interface ReviewDeps {
+  readonly tokenReview?: TokenReviewer;
+}
+
+/** TokenReview (tokenreview/storage.go Create): 400 without spec.token; the token goes through the bearer-token
+ *  chain only. kube's TokenReviewStatus JSON: authenticated/error/audiences omitempty, user always (`{}`). */
+function tokenReview(check: TokenReviewer | undefined): Review {
+  return async (_ctx, _ns, body) => {
+    const spec = asObject(body.spec);
+    const token = s(spec, "token");
+    if (token === "") throw new ApiError("BadRequest", "token is required for TokenReview in authentication");
+    if (check === undefined) throw new ApiError("ServiceUnavailable", "TokenReview is not available: this server has no bearer-token authenticator to check tokens with");
+    const audiences = Array.isArray(spec.audiences) ? spec.audiences.filter((a): a is string => typeof a === "string") : [];
+    const r = await check(token, audiences);
+    if (!r.authenticated) return { spec, status: { user: {}, ...(r.error ? { error: r.error } : {}) } };
+    const u = r.user;
+    const user: Json = { username: u.name, ...(u.uid ? { uid: u.uid } : {}), ...(u.groups.length > 0 ? { groups: [...u.groups] } : {}) };
+    if (Object.keys(u.extra).length > 0) user.extra = u.extra;
+    return { spec, status: { authenticated: true, user, ...(r.audiences.length > 0 ? { audiences: [...r.audiences] } : {}) } };
+  };
+}
+
+const REVIEWS: Readonly<Record<string, (rules: RuleResolver, deps: ReviewDeps) => Review>> = {
   selfsubjectaccessreviews: () => async (ctx, _ns, body, info) => {
     const spec = asObject(body.spec);
     const errs = [...metadataErrors(asObject(body.metadata), false), ...specErrors(spec)];
@@ -116,6 +139,7 @@ const REVIEWS: Readonly<Record<string, (rules: RuleResolver) => Review>> = {
     if (r.evaluationError) status.evaluationError = r.evaluationError;
     return { spec, status };
   },
+  tokenreviews: (_rules, deps) => tokenReview(deps.tokenReview),
   selfsubjectreviews: () => async (ctx) => {
     const u = ctx.user;
     const userInfo: Json = { username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: [...u.groups] };
@@ -124,10 +148,10 @@ const REVIEWS: Readonly<Record<string, (rules: RuleResolver) => Review>> = {
   },
 };
 
-export function createReviewHandler(info: ResourceInfo, rules: RuleResolver): ResourceHandler {
+export function createReviewHandler(info: ResourceInfo, rules: RuleResolver, deps: ReviewDeps = {}): ResourceHandler {
   const factory = REVIEWS[info.resource];
   if (factory === undefined) throw new Error(`no review handler for ${info.resource}`);
-  const review = factory(rules);
+  const review = factory(rules, deps);
   const unsupported = (verb: string) => (): never => {
     throw methodNotSupported(info.group, info.resource, verb);
   };

@@ -2,7 +2,7 @@
 // authorizes the request, decodes the body into a plain object and calls one ResourceHandler method;
 // handlers throw ApiError and the server maps it to a Status (server/status.ts).
 import type { ApiList, ApiObject, FieldError, ResourceInfo } from "../api/index.ts";
-import type { Authorizer, RuleResolver, UserInfo } from "../auth/index.ts";
+import type { Authorizer, RuleResolver, TokenReviewer, UserInfo } from "../auth/index.ts";
 import type { Clock, RandomSource } from "../base/index.ts";
 import type { Store, Ticker, WatchEvent } from "../storage/index.ts";
 import type { ServiceIpRange } from "./service-ip.ts";
@@ -84,6 +84,9 @@ export interface RegistryOptions {
   bookmarks?: Ticker;
   /** kube-apiserver's --service-cluster-ip-range (service-ip.ts); default 10.96.0.0/12 (kubeadm's). */
   serviceIpRange?: ServiceIpRange;
+  /** The server's bearer-token authenticators for authentication.k8s.io/v1 TokenReview (main/ builds it
+   *  from the token file and the service-account keys); none = TokenReview answers 503. */
+  tokenReview?: TokenReviewer;
 }
 
 /** What a begin hook claimed for one write (kube's BeginCreate/BeginUpdate and their FinishFunc). */

@@ -143,3 +143,19 @@ test("decodes kubectl 1.33's TokenRequest bodies (create token [--duration --aud
   ];
   for (const [name, hex, want] of cases) assert.deepEqual(decodeProtobufObject(Buffer.from(hex, "hex")), want, name);
 });
+
+test("decodes TokenReview bodies (client-go typed clients: spec.token, spec.audiences)", () => {
+  const cases: [string, string, Record<string, unknown>][] = [
+    [
+      "token + two audiences, empty metadata",
+      "6b3873000a270a1861757468656e7469636174696f6e2e6b38732e696f2f7631120b546f6b656e526576696577121c0a0012180a0e65794a68624763694f692e782e7912026131120261321a002200",
+      { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", metadata: {}, spec: { token: "eyJhbGciOi.x.y", audiences: ["a1", "a2"] } },
+    ],
+    [
+      "named, token only",
+      "6b3873000a270a1861757468656e7469636174696f6e2e6b38732e696f2f7631120b546f6b656e526576696577120d0a040a02723112050a0374306b",
+      { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", metadata: { name: "r1" }, spec: { token: "t0k" } },
+    ],
+  ];
+  for (const [name, hex, want] of cases) assert.deepEqual(decodeProtobufObject(Buffer.from(hex, "hex")), want, name);
+});

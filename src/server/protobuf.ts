@@ -74,6 +74,19 @@ const TOKEN_REQUEST: Message = {
   }),
 };
 
+// authentication/v1 TokenReview (webhooks' and kubelet's typed clients): spec {1 token, 2 audiences}; a
+// client may send a status (3) it was given back, decoded so that nothing is silently lost.
+const TOKEN_REVIEW: Message = {
+  1: f("metadata", OBJECT_META),
+  2: f("spec", { 1: f("token", "string"), 2: strings("audiences") }),
+  3: f("status", {
+    1: f("authenticated", "bool"),
+    2: f("user", { 1: f("username", "string"), 2: f("uid", "string"), 3: strings("groups"), 4: f("extra", { map: EXTRA_VALUE }) }),
+    3: f("error", "string"),
+    4: strings("audiences"),
+  }),
+};
+
 /** Kinds whose protobuf bodies we decode (what kubectl's typed clients send). */
 export const PROTOBUF_KINDS: Readonly<Record<string, Message>> = {
   CertificateSigningRequest: CSR,
@@ -83,6 +96,7 @@ export const PROTOBUF_KINDS: Readonly<Record<string, Message>> = {
   SelfSubjectRulesReview: { 1: f("metadata", OBJECT_META), 2: f("spec", { 1: f("namespace", "string") }) },
   SelfSubjectReview: { 1: f("metadata", OBJECT_META) },
   TokenRequest: TOKEN_REQUEST,
+  TokenReview: TOKEN_REVIEW,
   Role: { 1: f("metadata", OBJECT_META), 2: f("rules", POLICY_RULE, true) },
   ClusterRole: {
     1: f("metadata", OBJECT_META),

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, createHmac, createPublicKey, generateKeyPairSync, sign as rawSign, type KeyObject } from "node:crypto";
 import {
-  keyId, openIdMetadata, publicJwks, parseTokenKeys, serviceAccountClaims, serviceAccountTokenAuthenticator, signJwt, uuidFromBytes, verifyServiceAccountToken, type LiveObject, type TokenKey,
+  checkServiceAccountToken, keyId, openIdMetadata, publicJwks, parseTokenKeys, serviceAccountClaims, serviceAccountTokenAuthenticator, signJwt, uuidFromBytes, verifyServiceAccountToken, type LiveObject, type TokenKey,
 } from "./service-account-token.ts";
 
 const ISS = "https://kubernetes.default.svc.cluster.local";
@@ -151,4 +151,19 @@ test("issuer discovery: JWKS in go-jose member order, keys that verify the token
     issuer: ISS, jwks_uri: "https://h:6443/openid/v1/jwks", response_types_supported: ["id_token"], subject_types_supported: ["public"],
     id_token_signing_alg_values_supported: ["ES256", "RS256"],
   });
+});
+
+test("checkServiceAccountToken: per-call audiences (TokenReview spec.audiences) and the matched ones", async () => {
+  const o = { issuer: ISS, audiences: [ISS], keys: [EC.verifying], now: () => NOW, lookup: async () => ({ uid: SA.uid }) };
+  const token = signJwt(claims({ aud: ["a", "b", ISS] }), EC.signing);
+  const cases: [string, string[], string[] | string][] = [
+    ["API audiences", [ISS], [ISS]],
+    ["two requested, two matched, token order", ["b", "x", "a"], ["a", "b"]],
+    ["none matched", ["x"], `token audiences ["a" "b" "${ISS}"] is invalid for the target audiences ["x"]`],
+  ];
+  for (const [name, audiences, want] of cases) {
+    const r = await checkServiceAccountToken(o, token, audiences);
+    if (typeof want === "string") assert.deepEqual(r, { outcome: "rejected", reason: want }, name);
+    else assert.deepEqual(r.outcome === "authenticated" ? r.audiences : r, want, name);
+  }
 });

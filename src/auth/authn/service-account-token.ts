@@ -3,6 +3,7 @@
 // ECDSA signature is raw r||s, not DER), header {alg, kid} with kid = base64url(SHA-256(PKIX DER of the
 // public key)), claims iss/sub/aud/exp/iat/nbf/jti + "kubernetes.io". Pure: time and the jti are parameters.
 import type { Authenticator } from "../types.ts";
+import type { TokenCheck, TokenCheckResult } from "./token.ts";
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from "node:crypto";
 
 export type JwtAlgorithm = "RS256" | "ES256" | "ES384" | "ES512";
@@ -141,6 +142,8 @@ export type VerifyResult =
   | { readonly outcome: "invalid"; readonly reason: string };
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
+/** Go's %q of a []string (jwt.go's audience error): ["a" "b"]. */
+const goQuoted = (list: readonly string[]): string => `[${list.map((a) => JSON.stringify(a)).join(" ")}]`;
 
 function decodePart(part: string): unknown {
   if (!B64URL.test(part)) return undefined;
@@ -178,7 +181,7 @@ export function verifyServiceAccountToken(token: string, o: VerifyOptions): Veri
   if (!ok) return { outcome: "invalid", reason: `token signature does not verify (alg ${String(header["alg"])})` };
   const aud = typeof payload["aud"] === "string" ? [payload["aud"]] : Array.isArray(payload["aud"]) ? payload["aud"].filter((a) => typeof a === "string") : [];
   if (!aud.some((a) => o.audiences.includes(a))) {
-    return { outcome: "invalid", reason: `token audiences ${JSON.stringify(aud)} is invalid for the target audiences ${JSON.stringify(o.audiences)}` };
+    return { outcome: "invalid", reason: `token audiences ${goQuoted(aud)} is invalid for the target audiences ${goQuoted(o.audiences)}` };
   }
   const now = o.now.getTime() / 1000;
   const num = (k: string): number | undefined => (typeof payload[k] === "number" ? (payload[k] as number) : undefined);
@@ -228,27 +231,38 @@ async function liveCheck(o: ServiceAccountAuthenticatorOptions, kind: "ServiceAc
   return undefined;
 }
 
+/** jwt.go AuthenticateToken for one call's audiences (a TokenReview's spec.audiences, else the API
+ *  audiences): "authenticated" carries aud ∩ audiences; a JWT that is not ours is "not-applicable". */
+export async function checkServiceAccountToken(o: ServiceAccountAuthenticatorOptions, token: string, audiences: readonly string[]): Promise<TokenCheckResult> {
+  const now = o.now();
+  const r = verifyServiceAccountToken(token, { ...o, audiences, now });
+  if (r.outcome === "not-ours") return { outcome: "not-applicable" };
+  if (r.outcome === "invalid") return { outcome: "rejected", reason: r.reason };
+  const k = r.claims["kubernetes.io"];
+  const checks: ["ServiceAccount" | BoundKind, ObjectRef | undefined][] = [["ServiceAccount", k.serviceaccount], ["Secret", k.secret], ["Pod", k.pod], ["Node", k.node]];
+  for (const [kind, ref] of checks) {
+    const problem = ref === undefined ? undefined : await liveCheck(o, kind, k.namespace, ref, now);
+    if (problem !== undefined) return { outcome: "rejected", reason: problem };
+  }
+  const extra: Record<string, string[]> = { [`${EXTRA}credential-id`]: [`JTI=${r.claims.jti}`] };
+  if (k.pod) Object.assign(extra, { [`${EXTRA}pod-name`]: [k.pod.name], [`${EXTRA}pod-uid`]: [k.pod.uid] });
+  if (k.node) Object.assign(extra, { [`${EXTRA}node-name`]: [k.node.name], [`${EXTRA}node-uid`]: [k.node.uid] });
+  const name = `system:serviceaccount:${k.namespace}:${k.serviceaccount.name}`;
+  const user = { name, uid: k.serviceaccount.uid, groups: [SERVICE_ACCOUNTS_GROUP, `${SERVICE_ACCOUNTS_GROUP}:${k.namespace}`], extra };
+  return { outcome: "authenticated", user, audiences: r.claims.aud.filter((a) => audiences.includes(a)) };
+}
+
+/** The token check as a TokenCheck (a TokenReview's per-call audiences). */
+export const serviceAccountTokenCheck = (o: ServiceAccountAuthenticatorOptions): TokenCheck => (token, audiences) => checkServiceAccountToken(o, token, audiences);
+
 /** A bearer JWT of our issuer → system:serviceaccount:NS:NAME; any failure is "rejected" (401), a token
  *  that is not ours is "not-applicable" so the static token file can still answer it. */
 export function serviceAccountTokenAuthenticator(o: ServiceAccountAuthenticatorOptions): Authenticator {
   return {
     async authenticate(c) {
       if (c.bearerToken === undefined || c.bearerToken === "") return { outcome: "not-applicable" };
-      const now = o.now();
-      const r = verifyServiceAccountToken(c.bearerToken, { ...o, now });
-      if (r.outcome === "not-ours") return { outcome: "not-applicable" };
-      if (r.outcome === "invalid") return { outcome: "rejected", reason: r.reason };
-      const k = r.claims["kubernetes.io"];
-      const checks: ["ServiceAccount" | BoundKind, ObjectRef | undefined][] = [["ServiceAccount", k.serviceaccount], ["Secret", k.secret], ["Pod", k.pod], ["Node", k.node]];
-      for (const [kind, ref] of checks) {
-        const problem = ref === undefined ? undefined : await liveCheck(o, kind, k.namespace, ref, now);
-        if (problem !== undefined) return { outcome: "rejected", reason: problem };
-      }
-      const extra: Record<string, string[]> = { [`${EXTRA}credential-id`]: [`JTI=${r.claims.jti}`] };
-      if (k.pod) Object.assign(extra, { [`${EXTRA}pod-name`]: [k.pod.name], [`${EXTRA}pod-uid`]: [k.pod.uid] });
-      if (k.node) Object.assign(extra, { [`${EXTRA}node-name`]: [k.node.name], [`${EXTRA}node-uid`]: [k.node.uid] });
-      const name = `system:serviceaccount:${k.namespace}:${k.serviceaccount.name}`;
-      return { outcome: "authenticated", user: { name, uid: k.serviceaccount.uid, groups: [SERVICE_ACCOUNTS_GROUP, `${SERVICE_ACCOUNTS_GROUP}:${k.namespace}`], extra } };
+      const r = await checkServiceAccountToken(o, c.bearerToken, o.audiences);
+      return r.outcome === "authenticated" ? { outcome: "authenticated", user: r.user } : r;
     },
   };
 }

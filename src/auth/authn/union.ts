@@ -40,11 +40,17 @@ export function withAuthenticatedGroup(inner: Authenticator): Authenticator {
     async authenticate(c) {
       const r = await inner.authenticate(c);
       if (r.outcome !== "authenticated") return r;
-      const u = r.user;
-      if (u.name === ANONYMOUS_USER || u.groups.includes(AUTHENTICATED_GROUP) || u.groups.includes(UNAUTHENTICATED_GROUP)) return r;
-      return { outcome: "authenticated", user: { ...u, groups: [...u.groups, AUTHENTICATED_GROUP] } };
+      const user = addAuthenticatedGroup(r.user);
+      return user === r.user ? r : { outcome: "authenticated", user };
     },
   };
+}
+
+/** kube's AuthenticatedGroupAdder: system:authenticated joins every user but anonymous and those already
+ *  in it or in system:unauthenticated (the same user object back when nothing changes). */
+export function addAuthenticatedGroup(u: UserInfo): UserInfo {
+  if (u.name === ANONYMOUS_USER || u.groups.includes(AUTHENTICATED_GROUP) || u.groups.includes(UNAUTHENTICATED_GROUP)) return u;
+  return { ...u, groups: [...u.groups, AUTHENTICATED_GROUP] };
 }
 
 /** FailOnError: anonymous only when every real authenticator had no opinion; a rejected credential (bad cert,
