@@ -101,6 +101,10 @@ test("parseTokenKeys: clear reasons; several public keys; Ed25519 refused", () =
   const v = parseTokenKeys(two, "verify");
   assert.ok(v.ok);
   assert.deepEqual(v.keys.map((k) => k.alg), ["RS256", "ES256"]);
+  // A signing key file holding only public material says so; a private key after it is used.
+  assert.deepEqual(parseTokenKeys(two, "sign"), { ok: false, reason: "no private key in it (found PUBLIC KEY, PUBLIC KEY)" });
+  const withKey = parseTokenKeys(two + EC.signing.key.export({ type: "pkcs8", format: "pem" }).toString(), "sign");
+  assert.ok(withKey.ok && withKey.keys[0]?.alg === "ES256");
 });
 
 test("uuidFromBytes is a v4 uuid", () => {

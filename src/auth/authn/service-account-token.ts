@@ -79,6 +79,8 @@ export function parseTokenKeys(pem: string, use: "sign" | "verify"): KeyParseRes
   if (blocks.length === 0) return { ok: false, reason: "no PEM block found" };
   const keys: TokenKey[] = [];
   for (const [block = "", label = ""] of blocks) {
+    // A signing key file's first private key signs (kube: keyutil.ParsePrivateKeyPEM skips other blocks).
+    if (use === "sign" && !label.includes("PRIVATE KEY")) continue;
     let key: KeyObject;
     try {
       key = use === "sign" ? createPrivateKey(block) : createPublicKey(block);
@@ -91,7 +93,8 @@ export function parseTokenKeys(pem: string, use: "sign" | "verify"): KeyParseRes
     keys.push({ alg, kid: keyId(use === "sign" ? createPublicKey(key) : key), key });
     if (use === "sign") break;
   }
-  return keys.length > 0 ? { ok: true, keys } : { ok: false, reason: "no key found" };
+  if (keys.length > 0) return { ok: true, keys };
+  return { ok: false, reason: use === "sign" ? `no private key in it (found ${blocks.map((b) => b[1]).join(", ")})` : "no key found" };
 }
 
 /** claims.go Claims(): sub system:serviceaccount:NS:NAME, iat = nbf = now, exp = now + expirationSeconds. */
