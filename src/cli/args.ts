@@ -99,7 +99,7 @@ export function bool(p: Parsed, name: string): boolean {
 }
 export function outputFormat(p: Parsed, cmd: string): "text" | "json" {
   const o = str(p, "output") ?? "text";
-  if (o !== "text" && o !== "json") throw new CliError("usage", `${cmd}: -o must be "json" or "text", not "${o}"`);
+  if (o !== "text" && o !== "json") throw new CliError("usage", `${cmd}: -o must be json or text, not "${o}"`);
   return o;
 }
 

@@ -6,6 +6,6 @@ export { CliError, exitCodeOf } from "./errors.ts";
 export type { CliErrorCode } from "./errors.ts";
 export { COMMANDS, findCommand } from "./commands.ts";
 export type { CommandEntry } from "./commands.ts";
-export { defineCommand, parseCommandArgs, renderHelp, normalizeSingleDash } from "./args.ts";
+export { defineCommand, parseCommandArgs, renderHelp, normalizeSingleDash, outputFormat, str } from "./args.ts";
 export type { CommandSpec, OptionSpec, Parsed } from "./args.ts";
 export { runCli } from "./run.ts";

@@ -5,7 +5,7 @@
 // with the revision pinned, as kube's continue tokens are), which works the same on etcd. Restore:
 // stop kpki, put the file at DIR/kpki.db, start kpki. Objects get new resourceVersions (clients relist).
 import { rename, rm } from "node:fs/promises";
-import { CliError, apiTargetFromKubeconfig, defineCommand, type Io } from "../cli/index.ts";
+import { CliError, apiTargetFromKubeconfig, defineCommand, str, type Io } from "../cli/index.ts";
 import { fromBase64, messageOf, toBase64 } from "../base/index.ts";
 import type { ExtraPathHandler } from "../server/index.ts";
 import { openSqliteBackend, type StorageBackend } from "../storage/index.ts";
@@ -120,8 +120,7 @@ export const command = defineCommand(
   },
   async (p, io) => {
     if (p.positionals.length > 0) throw new CliError("usage", `backup: unexpected argument "${p.positionals[0]}"`);
-    const str = (k: string): string | undefined => (typeof p.values[k] === "string" ? (p.values[k] as string) : undefined);
-    const [dataDir, kubeconfig, out] = [str("data-dir"), str("kubeconfig"), str("output")];
+    const [dataDir, kubeconfig, out] = [str(p, "data-dir"), str(p, "kubeconfig"), str(p, "output")];
     if ((dataDir === undefined) === (kubeconfig === undefined)) throw new CliError("usage", "backup: give --data-dir or --kubeconfig (one of them)");
     if (out === undefined || out === "") throw new CliError("usage", "backup: -o FILE is required");
     const path = out.startsWith("/") ? out : `${io.cwd.replace(/\/+$/, "")}/${out}`;

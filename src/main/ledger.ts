@@ -5,7 +5,7 @@
 // nonResourceURLs, which cluster-admin's "*" covers); the command asks the server first and reads the
 // data dir directly only when no server answers.
 import { join } from "node:path";
-import { CliError, apiTargetFromKubeconfig, defineCommand, type Io } from "../cli/index.ts";
+import { CliError, apiTargetFromKubeconfig, defineCommand, outputFormat, type Io } from "../cli/index.ts";
 import { formatLedger, listLedger, type LedgerRecord } from "../controllers/index.ts";
 import type { ExtraPathHandler } from "../server/index.ts";
 import { openSqliteBackend, type StorageBackend } from "../storage/index.ts";
@@ -73,10 +73,8 @@ export const command = defineCommand(
   },
   async (p, io) => {
     if (p.positionals.length > 0) throw new CliError("usage", `certs ledger: unexpected argument "${p.positionals[0]}"`);
-    const str = (k: string): string | undefined => (typeof p.values[k] === "string" ? (p.values[k] as string) : undefined);
-    const out = str("output") ?? "text";
-    if (out !== "text" && out !== "json") throw new CliError("usage", `certs ledger: -o must be json or text, not "${out}"`);
-    const records = await readLedger(io, whereFrom("certs ledger", str));
+    const out = outputFormat(p, "certs ledger");
+    const records = await readLedger(io, whereFrom("certs ledger", p));
     io.stdout(out === "json" ? `${JSON.stringify({ apiVersion: "kpki.io/v1", kind: "LedgerList", items: records }, null, 2)}\n` : formatLedger(records));
     return 0;
   },

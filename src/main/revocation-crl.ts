@@ -2,7 +2,7 @@
 // ssl_crl, openssl verify -crl_check and other relying parties. From the running server's /kpki/crl,
 // or built from DIR/kpki.db and signed with DIR/pki/ca.key when no server runs. It is valid for 24 h
 // (nextUpdate): refresh it at least daily.
-import { CliError, defineCommand, type ApiTarget, type Io } from "../cli/index.ts";
+import { CliError, defineCommand, str, type ApiTarget, type Io } from "../cli/index.ts";
 import { systemClock } from "../base/index.ts";
 import { CRL_PATH, buildCrlPem } from "./revocation.ts";
 import { onServerOrDataDir, serverFailure, whereFrom, type OfflineDir } from "./revocation-cli.ts";
@@ -32,9 +32,8 @@ export const command = defineCommand(
   },
   async (p, io) => {
     if (p.positionals.length > 0) throw new CliError("usage", `certs crl: unexpected argument "${p.positionals[0]}"`);
-    const str = (k: string): string | undefined => (typeof p.values[k] === "string" ? (p.values[k] as string) : undefined);
-    const pem = await onServerOrDataDir(io, whereFrom("certs crl", str), (t) => crlOnline(io, t), crlOffline);
-    const out = str("output");
+    const pem = await onServerOrDataDir(io, whereFrom("certs crl", p), (t) => crlOnline(io, t), crlOffline);
+    const out = str(p, "output");
     if (out === undefined) io.stdout(pem);
     else await io.writeFileAtomic(out, pem, { mode: 0o644 });
     return 0;

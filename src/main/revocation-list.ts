@@ -1,7 +1,7 @@
 // kpki certs revocations: every revoked certificate (serial, subject, issuer, reason, when and by whom),
 // from the running server's GET /kpki/revocations or, when none answers, from DIR/kpki.db — the list
 // `kpki certs revoke` writes and `kpki certs crl` publishes.
-import { CliError, defineCommand, type ApiTarget, type Io } from "../cli/index.ts";
+import { CliError, defineCommand, outputFormat, type ApiTarget, type Io } from "../cli/index.ts";
 import { formatRevocation, listRevocations, type StoredRevocation } from "../controllers/index.ts";
 import { REVOCATIONS_PATH, type RevocationList } from "./revocation.ts";
 import { onServerOrDataDir, serverFailure, whereFrom, type OfflineDir } from "./revocation-cli.ts";
@@ -32,10 +32,8 @@ export const command = defineCommand(
   },
   async (p, io) => {
     if (p.positionals.length > 0) throw new CliError("usage", `certs revocations: unexpected argument "${p.positionals[0]}"`);
-    const str = (k: string): string | undefined => (typeof p.values[k] === "string" ? (p.values[k] as string) : undefined);
-    const output = str("output") ?? "text";
-    if (output !== "text" && output !== "json") throw new CliError("usage", `certs revocations: -o must be json or text, not "${output}"`);
-    const items = [...(await onServerOrDataDir(io, whereFrom("certs revocations", str), (t) => listOnline(io, t), listOffline))];
+    const output = outputFormat(p, "certs revocations");
+    const items = [...(await onServerOrDataDir(io, whereFrom("certs revocations", p), (t) => listOnline(io, t), listOffline))];
     items.sort((a, b) => a.revokedAt.localeCompare(b.revokedAt) || a.serial.localeCompare(b.serial));
     if (output === "json") io.stdout(`${JSON.stringify({ apiVersion: "kpki.io/v1", kind: "RevocationList", items }, null, 2)}\n`);
     else io.stdout(items.length === 0 ? "No certificates revoked\n" : items.map((r) => `${formatRevocation(r)}\n`).join(""));

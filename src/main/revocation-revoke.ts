@@ -2,7 +2,7 @@
 // (POST /kpki/revocations, which every replica's API server then refuses), or written straight into
 // DIR/kpki.db when no server runs. The certificate is named by its file (a PEM, or a kubeconfig such
 // as admin.conf whose client certificate leaked), its serial, or the CSR it was issued for.
-import { CliError, apiTargetFromKubeconfig, defineCommand, type ApiTarget, type Io } from "../cli/index.ts";
+import { CliError, apiTargetFromKubeconfig, defineCommand, str, type ApiTarget, type Io } from "../cli/index.ts";
 import { REVOCATION_REASONS, formatRevocation, reasonError, revokeCertificate, type RevocationRecord } from "../controllers/index.ts";
 import { encodeCertificatePem, parseCertificatePem } from "../pki/index.ts";
 import { systemClock } from "../base/index.ts";
@@ -71,19 +71,18 @@ export const command = defineCommand(
   },
   async (p, io) => {
     if (p.positionals.length > 0) throw new CliError("usage", `certs revoke: unexpected argument "${p.positionals[0]}"`);
-    const str = (k: string): string | undefined => (typeof p.values[k] === "string" ? (p.values[k] as string) : undefined);
-    const w = whereFrom("certs revoke", str);
-    const reason = str("reason") ?? "unspecified";
+    const w = whereFrom("certs revoke", p);
+    const reason = str(p, "reason") ?? "unspecified";
     if (!(REVOCATION_REASONS as readonly string[]).includes(reason)) throw new CliError("usage", `certs revoke: ${reasonError(reason)}`);
-    const given = ["cert", "serial", "csr"].filter((k) => str(k) !== undefined);
+    const given = ["cert", "serial", "csr"].filter((k) => str(p, k) !== undefined);
     if (given.length !== 1) throw new CliError("usage", "certs revoke: give exactly one of --cert FILE, --serial HEX or --csr NAME");
-    if (str("issuer") !== undefined && str("serial") === undefined) throw new CliError("usage", "certs revoke: --issuer goes with --serial");
-    const cert = str("cert");
-    const csr = str("csr");
-    const issuer = str("issuer");
+    if (str(p, "issuer") !== undefined && str(p, "serial") === undefined) throw new CliError("usage", "certs revoke: --issuer goes with --serial");
+    const cert = str(p, "cert");
+    const csr = str(p, "csr");
+    const issuer = str(p, "issuer");
     const body: Record<string, string> = { reason };
     if (cert !== undefined) body["certificate"] = await certificateFrom(io, cert);
-    else body["serial"] = csr !== undefined ? await serialOfCsr(io, w, csr) : (str("serial") as string);
+    else body["serial"] = csr !== undefined ? await serialOfCsr(io, w, csr) : (str(p, "serial") as string);
     if (issuer !== undefined) body["issuer"] = issuer;
     let offline = false;
     const answer = await onServerOrDataDir(io, w, (t) => revokeOnline(io, t, body), (d) => ((offline = true), revokeOffline(d, body)));

@@ -4,7 +4,7 @@
 import { access } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { CliError, type Io } from "../cli/index.ts";
+import { CliError, str, type Io, type Parsed } from "../cli/index.ts";
 
 export interface Where {
   readonly dataDir?: string;
@@ -14,9 +14,9 @@ export interface Where {
 export const pathExists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
 /** --data-dir / --kubeconfig from parsed values (not both). */
-export function whereFrom(name: string, str: (k: string) => string | undefined): Where {
-  const dataDir = str("data-dir");
-  const kubeconfig = str("kubeconfig");
+export function whereFrom(name: string, p: Parsed): Where {
+  const dataDir = str(p, "data-dir");
+  const kubeconfig = str(p, "kubeconfig");
   if (dataDir !== undefined && kubeconfig !== undefined) throw new CliError("usage", `${name}: give --data-dir or --kubeconfig, not both`);
   return { ...(dataDir !== undefined ? { dataDir } : {}), ...(kubeconfig !== undefined ? { kubeconfig } : {}) };
 }
