@@ -35,7 +35,7 @@ export { checkRoleWrite, checkBindingWrite, type RbacWriteContext } from "./auth
 export { forbiddenMessage, forbiddenError } from "./authz/forbidden.ts";
 export { bootstrapPolicy, type BootstrapPolicy } from "./authz/bootstrap.ts";
 export {
-  serviceAccountTokenAuthenticator, serviceAccountTokenCheck, checkServiceAccountToken, serviceAccountClaims, signJwt, verifyServiceAccountToken, parseTokenKeys, keyId, uuidFromBytes, TOKEN_LEEWAY_SECONDS,
+  serviceAccountTokenAuthenticator, serviceAccountTokenCheck, VerifiedSignatures, checkServiceAccountToken, serviceAccountClaims, signJwt, verifyServiceAccountToken, parseTokenKeys, keyId, uuidFromBytes, TOKEN_LEEWAY_SECONDS,
   SERVICE_ACCOUNTS_GROUP, OIDC_CONFIG_PATH, JWKS_PATH, publicJwks, openIdMetadata, type TokenKey, type JwtAlgorithm, type KeyParseResult, type ServiceAccountClaims, type ClaimsInput, type BoundKind, type ObjectRef,
   type LiveObject, type TokenObjectLookup, type ServiceAccountAuthenticatorOptions, type VerifyResult,
 } from "./authn/service-account-token.ts";

@@ -8,7 +8,7 @@ import { isKpkiError, systemClock, systemRandom, type Clock, type RandomSource }
 import { matchesHost, parseCertificateDer, parseCertificatePem, parsePrivateKeyPem, type Certificate } from "../pki/index.ts";
 import { runServiceAccountsController, startControllers, type Lease } from "../controllers/index.ts";
 import {
-  RbacIndex, alwaysAllow, anonymousAuthenticator, bootstrapPolicy, failOnError, privilegedGroupAuthorizer, serviceAccountTokenAuthenticator,
+  RbacIndex, alwaysAllow, anonymousAuthenticator, bootstrapPolicy, failOnError, privilegedGroupAuthorizer, serviceAccountTokenAuthenticator, VerifiedSignatures,
   tokenAuthenticator, unionAuthenticator, unionAuthorizer, withAuthenticatedGroup, x509Authenticator, type Authenticator, type Authorizer,
 } from "../auth/index.ts";
 import { RESOURCES, type CertificateSigningRequest, type ResourceInfo } from "../api/index.ts";
@@ -333,7 +333,7 @@ export async function startServer(o: ServeOptions): Promise<RunningKpki> {
     const tokenIssuer: TokenIssuerConfig | string = typeof saKeys.signing === "string" ? saKeys.signing
       : { key: saKeys.signing, issuer: saKeys.issuer, audiences: saKeys.audiences, ...(o.serviceAccounts?.maxTokenExpirationSeconds ? { maxExpirationSeconds: o.serviceAccounts.maxTokenExpirationSeconds } : {}) };
     const saOptions = saKeys.verifying.length === 0 ? undefined
-      : { issuer: saKeys.issuer, audiences: saKeys.audiences, keys: saKeys.verifying, now: () => clock.now(), lookup: tokenObjectLookup((plural) => storeFor(resource("", plural))) };
+      : { issuer: saKeys.issuer, audiences: saKeys.audiences, keys: saKeys.verifying, now: () => clock.now(), lookup: tokenObjectLookup((plural) => storeFor(resource("", plural))), verified: new VerifiedSignatures() };
     const tokenReview = tokenReviewerFor(tokenCsv, saKeys.audiences, saOptions); // TokenReview: the same bearer-token chain
     const registry = withTokenRequests(
       createRegistry({ stores: storeFor, authorizer, rules, clock, random, bookmarks, tokenReview, ...(o.serviceIpRange ? { serviceIpRange: o.serviceIpRange } : {}) }),

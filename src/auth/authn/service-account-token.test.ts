@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, createHmac, createPublicKey, generateKeyPairSync, sign as rawSign, type KeyObject } from "node:crypto";
 import {
-  checkServiceAccountToken, keyId, openIdMetadata, publicJwks, parseTokenKeys, serviceAccountClaims, serviceAccountTokenAuthenticator, signJwt, uuidFromBytes, verifyServiceAccountToken, type LiveObject, type TokenKey,
+  checkServiceAccountToken, keyId, openIdMetadata, publicJwks, parseTokenKeys, serviceAccountClaims, serviceAccountTokenAuthenticator, signJwt, VerifiedSignatures, uuidFromBytes, verifyServiceAccountToken, type LiveObject, type TokenKey,
 } from "./service-account-token.ts";
 
 const ISS = "https://kubernetes.default.svc.cluster.local";
@@ -105,6 +105,28 @@ test("parseTokenKeys: clear reasons; several public keys; Ed25519 refused", () =
   assert.deepEqual(parseTokenKeys(two, "sign"), { ok: false, reason: "no private key in it (found PUBLIC KEY, PUBLIC KEY)" });
   const withKey = parseTokenKeys(two + EC.signing.key.export({ type: "pkcs8", format: "pem" }).toString(), "sign");
   assert.ok(withKey.ok && withKey.keys[0]?.alg === "ES256");
+});
+
+test("VerifiedSignatures: a token's signature is checked once; its claims every time; bounded", () => {
+  const verified = new VerifiedSignatures(2);
+  const token = signJwt(claims(), EC.signing);
+  const at = (now: Date, keys: TokenKey[] = [EC.verifying]) => verifyServiceAccountToken(token, { issuer: ISS, audiences: [ISS], keys, now, verified });
+  assert.equal(at(NOW).outcome, "valid");
+  assert.ok(verified.has(token));
+  // Remembered: valid without its key (proof the signature was not checked again) …
+  assert.equal(at(NOW, []).outcome, "valid");
+  // … but an expired or wrong-audience use of it is still refused.
+  assert.deepEqual(at(new Date(NOW.getTime() + 2 * 3600_000)), { outcome: "invalid", reason: "service account token has expired" });
+  assert.equal(verifyServiceAccountToken(token, { issuer: ISS, audiences: ["other"], keys: [EC.verifying], now: NOW, verified }).outcome, "invalid");
+  // A token whose signature fails is never remembered.
+  const [h, p] = token.split(".");
+  const forged = `${h}.${p}.${Buffer.alloc(64).toString("base64url")}`;
+  assert.equal(verifyServiceAccountToken(forged, { issuer: ISS, audiences: [ISS], keys: [EC.verifying], now: NOW, verified }).outcome, "invalid");
+  assert.ok(!verified.has(forged));
+  // Bounded: the oldest token goes first.
+  const others = [signJwt(claims({ exp: 1200 }), EC.signing), signJwt(claims({ exp: 1800 }), EC.signing)];
+  for (const t of others) verified.add(t);
+  assert.ok(!verified.has(token) && others.every((t) => verified.has(t)));
 });
 
 test("uuidFromBytes is a v4 uuid", () => {

@@ -136,6 +136,35 @@ export interface VerifyOptions {
   readonly audiences: readonly string[];
   readonly keys: readonly TokenKey[];
   readonly now: Date;
+  /** Tokens whose signature already verified with these keys (the claims are still checked each time). */
+  readonly verified?: VerifiedSignatures;
+}
+
+/**
+ * A bounded memo of tokens whose signature verified. A client sends the same token on every request,
+ * and the signature check is the costly part (≈ 150 µs for ES256 here, against a few µs for the rest);
+ * the verifying keys are fixed for the server's life, so a token that verified once verifies again.
+ * Only the signature is remembered: audiences, exp/nbf/iat and the live ServiceAccount are checked on
+ * every request, so a deleted ServiceAccount's token stops working at once (kube's 10 s token cache
+ * would keep it for up to 10 s).
+ */
+export class VerifiedSignatures {
+  readonly #tokens = new Set<string>();
+  readonly #limit: number;
+
+  constructor(limit = 1024) {
+    this.#limit = Math.max(1, limit);
+  }
+
+  has(token: string): boolean {
+    return this.#tokens.has(token);
+  }
+
+  add(token: string): void {
+    if (this.#tokens.has(token)) return;
+    if (this.#tokens.size >= this.#limit) this.#tokens.delete(this.#tokens.values().next().value ?? "");
+    this.#tokens.add(token);
+  }
 }
 
 export type VerifyResult =
@@ -178,10 +207,13 @@ export function verifyServiceAccountToken(token: string, o: VerifyOptions): Veri
   const header = decodePart(h);
   if (!isRecord(header) || typeof header["alg"] !== "string") return { outcome: "invalid", reason: "malformed token header" };
   if (!B64URL.test(s)) return { outcome: "invalid", reason: "malformed token signature" };
-  const sig = Buffer.from(s, "base64url");
-  const data = Buffer.from(`${h}.${p}`);
-  const ok = o.keys.some((k) => k.alg === header["alg"] && verify(HASH[k.alg], data, k.alg === "RS256" ? k.key : { key: k.key, dsaEncoding: "ieee-p1363" }, sig));
-  if (!ok) return { outcome: "invalid", reason: `token signature does not verify (alg ${String(header["alg"])})` };
+  if (!(o.verified?.has(token) ?? false)) {
+    const sig = Buffer.from(s, "base64url");
+    const data = Buffer.from(`${h}.${p}`);
+    const ok = o.keys.some((k) => k.alg === header["alg"] && verify(HASH[k.alg], data, k.alg === "RS256" ? k.key : { key: k.key, dsaEncoding: "ieee-p1363" }, sig));
+    if (!ok) return { outcome: "invalid", reason: `token signature does not verify (alg ${String(header["alg"])})` };
+    o.verified?.add(token);
+  }
   const aud = typeof payload["aud"] === "string" ? [payload["aud"]] : Array.isArray(payload["aud"]) ? payload["aud"].filter((a) => typeof a === "string") : [];
   if (!aud.some((a) => o.audiences.includes(a))) {
     return { outcome: "invalid", reason: `token audiences ${goQuoted(aud)} is invalid for the target audiences ${goQuoted(o.audiences)}` };
@@ -215,6 +247,8 @@ export interface ServiceAccountAuthenticatorOptions {
   readonly keys: readonly TokenKey[];
   readonly now: () => Date;
   readonly lookup: TokenObjectLookup;
+  /** Shared by the request authenticator and TokenReview (VerifiedSignatures). */
+  readonly verified?: VerifiedSignatures;
 }
 
 export const SERVICE_ACCOUNTS_GROUP = "system:serviceaccounts";
