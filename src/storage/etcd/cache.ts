@@ -37,8 +37,9 @@ export interface WatchCacheOptions {
 /** The cache holds keys starting with "/" (every storage key: /registry/…), so a neighbouring
  *  --etcd-prefix ("/kpki" beside "/kpki-staging") never leaks into it; other keys go to etcd. */
 const CACHED = "/";
-/** The feed starts just before "/" at "." (read-lease.ts's keys): those events only advance the
- *  cache's revision, so a read under the read lease finds the cache at the lease's revision. */
+/** The feed starts just before "/" at "." (read-lease.ts's keys): events outside "/" only advance the
+ *  cache's revision (so a read under the read lease finds the cache at the lease's revision) and never
+ *  enter it — also those of a neighbouring prefix such as "/kpki.staging", which costs only traffic. */
 const FEED = { from: ".", prefix: CACHED };
 
 interface Waiter {
