@@ -5,3 +5,4 @@ export * from "./random.ts";
 export * from "./bytes.ts";
 export * from "./duration.ts";
 export * from "./ip.ts";
+export * from "./abort.ts";

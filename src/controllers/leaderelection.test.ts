@@ -98,6 +98,27 @@ describe("leader election", () => {
     assert.equal(b.stops, 1);
   });
 
+  it("told to stop while its acquiring write was in flight: returns without leading, and releases", async () => {
+    const t = fakeTime();
+    const store = leaseStore();
+    const self: { c?: Candidate } = {};
+    // The stop arrives between sending the acquiring create and its answer.
+    const racing = new Proxy(store, {
+      get(target, prop) {
+        if (prop === "create") return async (obj: Lease) => (self.c?.ac.abort(), target.create(obj));
+        const v: unknown = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v; // the store keeps #private state
+      },
+    });
+    const c = (self.c = candidate(racing, "a", t));
+    let finished = false;
+    void c.done.then(() => (finished = true));
+    await t.advance(10_000);
+    assert.equal(finished, true, "the election ended instead of renewing forever");
+    assert.equal(c.starts, 0, "it never started leading");
+    assert.equal((await store.get("kube-system", "kpki-controllers"))?.spec?.holderIdentity, "");
+  });
+
   it("lets the next candidate in at once after a release", async () => {
     const t = fakeTime();
     const store = leaseStore();

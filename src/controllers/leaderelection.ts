@@ -6,7 +6,7 @@
 // that cannot renew within renewDeadline stops leading (its signal aborts) before the lease runs out.
 import type { ApiObject } from "../api/index.ts";
 import type { Clock } from "../base/index.ts";
-import { messageOf } from "../base/index.ts";
+import { abortableSleep, messageOf } from "../base/index.ts";
 import { StorageError } from "../storage/index.ts";
 import type { Store } from "../storage/index.ts";
 import type { Logger } from "./errors.ts";
@@ -51,17 +51,7 @@ export interface LeaderElectionConfig {
   readonly onNewLeader?: (identity: string) => void;
 }
 
-export function timerSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
-}
+export const timerSleep = abortableSleep;
 
 /**
  * Campaigns until `signal` aborts: acquire, lead (onStartedLeading), and after losing the lease
@@ -72,6 +62,13 @@ export async function runLeaderElection(cfg: LeaderElectionConfig, signal: Abort
   const e = new Elector(cfg);
   while (!signal.aborted) {
     if (!(await e.acquire(signal))) return;
+    // Stopped while the acquiring write was in flight: give the lease back without leading. (An
+    // aborted signal fires no more "abort" events: leading would renew forever, and a server's
+    // close would never return.)
+    if (signal.aborted) {
+      if (cfg.releaseOnCancel ?? true) await e.release();
+      return;
+    }
     const leading = new AbortController();
     const stop = (): void => leading.abort();
     signal.addEventListener("abort", stop);

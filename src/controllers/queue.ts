@@ -3,7 +3,7 @@
 // was added meanwhile (client-go's "dirty" set: re-added after Done, never handed to a second worker).
 // run() starts N workers, as kube-controller-manager's controllers do (`go wait.Until(worker)` × N).
 // Timers are a parameter so tests never wait on the wall clock.
-import { messageOf } from "../base/index.ts";
+import { messageOf, whenAborted } from "../base/index.ts";
 import type { Logger } from "./errors.ts";
 
 export type Schedule = (fn: () => void, ms: number) => () => void;
@@ -108,12 +108,11 @@ export class WorkQueue {
    *  processed in parallel; one key never is (processOne's #processing/#dirty sets). */
   async run(handle: (key: string) => Promise<void>, signal: AbortSignal, opts: RunOptions = {}): Promise<void> {
     const { logger, name, workers = 1 } = opts;
-    const onAbort = (): void => this.#idle.splice(0).forEach((wake) => wake());
-    signal.addEventListener("abort", onAbort);
+    const removeAbort = whenAborted(signal, () => this.#idle.splice(0).forEach((wake) => wake()));
     try {
       await Promise.all(Array.from({ length: Math.max(1, workers) }, () => this.#work(handle, signal, logger, name)));
     } finally {
-      signal.removeEventListener("abort", onAbort);
+      removeAbort();
       for (const cancel of this.#timers.values()) cancel();
       this.#timers.clear();
     }

@@ -5,19 +5,9 @@
 // aggregateClusterRoles; writes are compare-and-swap (guaranteedUpdate) and skip unchanged roles.
 import type { ClusterRole } from "../api/index.ts";
 import { aggregateClusterRoles } from "../auth/index.ts";
-import { messageOf } from "../base/index.ts";
+import { abortableSleep as sleep, messageOf } from "../base/index.ts";
 import { StorageError, type Store } from "../storage/index.ts";
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 
 /** Runs until `signal` aborts. */
 export async function runClusterRoleAggregation(clusterRoles: Store, signal: AbortSignal, log: (line: string) => void): Promise<void> {

@@ -7,6 +7,7 @@ import type { ServerResponse } from "node:http";
 import type { ResourceInfo } from "../api/index.ts";
 import type { ListParams, RequestContext, ResourceHandler } from "../registry/index.ts";
 import type { WatchEvent } from "../storage/index.ts";
+import { whenAborted } from "../base/index.ts";
 import { errorResponse } from "./status.ts";
 import { toTable } from "./table.ts";
 
@@ -53,10 +54,10 @@ export async function serveWatch(
   const stop = (): void => abort.abort();
   const timer = setTimeout(stop, (call.params.timeoutSeconds ?? opts.defaultTimeoutSeconds) * 1000);
   res.on("close", stop);
-  opts.serverSignal.addEventListener("abort", stop, { once: true });
+  const removeServerStop = whenAborted(opts.serverSignal, stop);
   res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private" });
   res.flushHeaders();
-  const aborted = new Promise<undefined>((r) => abort.signal.addEventListener("abort", () => r(undefined), { once: true }));
+  const aborted = new Promise<undefined>((r) => whenAborted(abort.signal, () => r(undefined)));
   let first = true;
   try {
     for (;;) {
@@ -72,7 +73,7 @@ export async function serveWatch(
     if (!abort.signal.aborted) res.write(JSON.stringify({ type: "ERROR", object: errorResponse(err).body }) + "\n");
   } finally {
     clearTimeout(timer);
-    opts.serverSignal.removeEventListener("abort", stop);
+    removeServerStop();
     res.off("close", stop);
     if (!res.writableEnded) res.end();
     void it.return?.(undefined)?.catch(() => undefined);

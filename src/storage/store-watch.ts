@@ -1,6 +1,7 @@
 // Store watch: backend events → ADDED / MODIFIED / DELETED / BOOKMARK, as kube's etcd3 watcher
 // (staging/src/k8s.io/apiserver/pkg/storage/etcd3/watcher.go) shapes them.
 import type { ApiObject } from "../api/index.ts";
+import { whenAborted } from "../base/index.ts";
 import type { BackendEvent, StorageBackend, StoreWatchOptions, WatchEvent } from "./types.ts";
 import { decodeObject, parseResourceVersion } from "./codec.ts";
 
@@ -18,8 +19,8 @@ export async function* watchStore<T extends ApiObject>(
   const initial = rv === undefined || rv === 0 ? await backend.list(prefix) : undefined;
   let last = initial?.revision ?? (rv as number);
   const inner = new AbortController();
-  const onAbort = (): void => inner.abort();
-  signal.addEventListener("abort", onAbort);
+  // The list above may have outlived the caller's signal: whenAborted still stops the watch.
+  const removeAbort = whenAborted(signal, () => inner.abort());
   const it = backend.watch(prefix, last, inner.signal)[Symbol.asyncIterator]();
   let tick = false;
   let wakeTick: (() => void) | undefined;
@@ -53,7 +54,7 @@ export async function* watchStore<T extends ApiObject>(
     }
   } finally {
     unsubscribe?.();
-    signal.removeEventListener("abort", onAbort);
+    removeAbort();
     inner.abort();
     await it.return?.();
   }

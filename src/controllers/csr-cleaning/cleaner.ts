@@ -3,7 +3,7 @@
 // for 24 h, or whose certificate has expired. The ledger keeps the record of what was issued.
 import { conditionsOf, csrCertificatePem } from "../../api/index.ts";
 import type { CertificateSigningRequest } from "../../api/index.ts";
-import { HOUR, decodePem, messageOf } from "../../base/index.ts";
+import { HOUR, decodePem, messageOf, whenAborted } from "../../base/index.ts";
 import type { Clock } from "../../base/index.ts";
 import { parseCertificateDer } from "../../pki/index.ts";
 import type { Store } from "../../storage/index.ts";
@@ -92,7 +92,7 @@ export async function runCleaner(
     await cleanOnce(store, opts.clock, opts.logger);
     await new Promise<void>((resolve) => {
       const cancel = schedule(resolve, opts.intervalMs ?? POLLING_INTERVAL_MS);
-      signal.addEventListener("abort", () => (cancel(), resolve()), { once: true });
+      whenAborted(signal, () => (cancel(), resolve())); // also when it came during cleanOnce
     });
   }
 }

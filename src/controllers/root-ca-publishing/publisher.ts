@@ -2,6 +2,7 @@
 // §10): ConfigMap kube-root-ca.crt with key ca.crt in every namespace, recreated when deleted and
 // reverted when edited; a CA change reaches every namespace on the next resync.
 import type { ApiObject } from "../../api/index.ts";
+import { whenAborted } from "../../base/index.ts";
 import type { Store } from "../../storage/index.ts";
 import { silentLogger } from "../errors.ts";
 import type { Logger } from "../errors.ts";
@@ -59,7 +60,7 @@ async function resyncLoop(o: PublisherOptions, queue: WorkQueue, signal: AbortSi
   while (!signal.aborted) {
     await new Promise<void>((resolve) => {
       const cancel = schedule(resolve, o.resyncMs ?? 60_000);
-      signal.addEventListener("abort", () => (cancel(), resolve()), { once: true });
+      whenAborted(signal, () => (cancel(), resolve())); // also when it came during the list below
     });
     if (signal.aborted) return;
     const list = await o.namespaces.list().catch(() => undefined);

@@ -4,6 +4,7 @@
 // stream that cannot be re-created within `retryWindowMs` ends the watch with "unavailable".
 // etcd cancels a watch whose start revision was compacted (compact_revision > 0): "compacted".
 import type { IEvent, IWatchCreateRequest, IWatchResponse } from "etcd3";
+import { abortableSleep } from "../../base/index.ts";
 import { StorageError } from "../types.ts";
 import type { BackendEvent } from "../types.ts";
 import type { EtcdConnection } from "./client.ts";
@@ -169,14 +170,5 @@ class AsyncQueue<T> implements AsyncIterable<T> {
   }
 }
 
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done);
-  });
-}
+/** (base's abortableSleep: ends at once on an already aborted signal.) */
+export const sleep = abortableSleep;
